@@ -1,0 +1,1 @@
+"""Decisions and people: set control, the command line and the live view."""
