@@ -1,0 +1,125 @@
+"""The one streaming pipeline that live sessions and replays share.
+
+``SampleBlock`` -> uniform grid -> vertical specific force -> rep segmenter -> events. Feed it blocks of any size
+in order; it returns the events each block completed. ``flush()`` ends the stream.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from repsense.events import Exercise, GapEvent, PipelineEvent, Placement
+from repsense.samples import SampleBlock
+from repsense.signal.resample import Gap, ResamplerConfig, UniformResampler
+from repsense.signal.segmenter import RepSegmenter, SegmenterConfig
+from repsense.signal.vertical import VerticalConfig, VerticalSpecificForce
+
+#: Smallest concentric range that counts as a rep, per lift (m). Unracking lifts the bar 4-10 cm, so the floor is
+#: well above that; the shortest common full-ROM barbell lift (a bench press with a big arch) travels ~0.25 m.
+MIN_ROM_M: dict[Exercise, float] = {
+    Exercise.SQUAT: 0.18,
+    Exercise.BENCH: 0.14,
+    Exercise.DEADLIFT: 0.18,
+    Exercise.RDL: 0.15,
+    Exercise.OHP: 0.18,
+    Exercise.ROW: 0.12,
+    Exercise.CURL: 0.15,
+    Exercise.OTHER: 0.12,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineConfig:
+    """Settings for one stream. Build it with ``PipelineConfig.for_lift`` to get the lift's defaults."""
+
+    exercise: Exercise = Exercise.OTHER
+    placement: Placement = Placement.BAR
+    resampler: ResamplerConfig = field(default_factory=ResamplerConfig)
+    vertical: VerticalConfig = field(default_factory=VerticalConfig)
+    segmenter: SegmenterConfig = field(default_factory=SegmenterConfig)
+
+    @staticmethod
+    def for_lift(exercise: Exercise, placement: Placement = Placement.BAR) -> PipelineConfig:
+        rate = ResamplerConfig().rate_hz
+        segmenter = SegmenterConfig(
+            rate_hz=rate,
+            needs_descent=exercise.starts_from_top,
+            min_rom_m=MIN_ROM_M[exercise],
+            estimated_velocity=placement == Placement.WRIST,
+        )
+        return PipelineConfig(
+            exercise=exercise,
+            placement=placement,
+            resampler=ResamplerConfig(rate_hz=rate),
+            vertical=VerticalConfig(rate_hz=rate),
+            segmenter=segmenter,
+        )
+
+
+class RepPipeline:
+    """Causal, chunk-invariant: the same events whether fed one sample at a time or all at once."""
+
+    def __init__(self, config: PipelineConfig) -> None:
+        self.config = config
+        self.reset()
+
+    def reset(self) -> None:
+        self._resampler: UniformResampler | None = None
+        self._vertical = VerticalSpecificForce(self.config.vertical)
+        self._segmenter = RepSegmenter(self.config.segmenter)
+        self._has_gyro: bool | None = None
+        self.last_seen_s: float | None = None
+
+    @property
+    def segmenter(self) -> RepSegmenter:
+        return self._segmenter
+
+    def feed(self, block: SampleBlock) -> list[PipelineEvent]:
+        if len(block) == 0:
+            return []
+        if self._has_gyro is None:
+            self._has_gyro = block.has_gyro
+            self._resampler = UniformResampler(self.config.resampler, 6 if block.has_gyro else 3)
+        assert self._resampler is not None
+        if self.last_seen_s is not None and block.t_s[0] <= self.last_seen_s:
+            raise ValueError("sample times must keep increasing across blocks")
+        self.last_seen_s = float(block.t_s[-1])
+        if self._has_gyro:
+            if block.gyro_dps is None:
+                raise ValueError("the stream started with a gyroscope and this block has none")
+            x = np.hstack([block.acc_g, block.gyro_dps])
+        else:
+            x = block.acc_g
+        events: list[PipelineEvent] = []
+        for item in self._resampler.feed(block.t_s, x):
+            if isinstance(item, Gap):
+                events.append(GapEvent(item.t_s, item.duration_s))
+                self._vertical.reset()
+                self._segmenter.restart_after_gap()
+                continue
+            gyro = item.x[:, 3:6] if self._has_gyro else None
+            s, s_smooth, up = self._vertical.feed(item.x[:, 0:3], gyro)
+            events.extend(self._segmenter.feed(item.t_s, s, s_smooth, up, item.enabled_at_s))
+        return events
+
+    def flush(self) -> list[PipelineEvent]:
+        if self.last_seen_s is None:
+            return []
+        return list(self._segmenter.flush(self.last_seen_s))
+
+    def run(self, block: SampleBlock) -> list[PipelineEvent]:
+        """Feed a whole recording and flush: the replay path, which is just the live path in one go."""
+        return self.feed(block) + self.flush()
+
+    def __deepcopy__(self, memo: dict[int, object]) -> RepPipeline:
+        clone = RepPipeline.__new__(RepPipeline)
+        clone.__dict__.update({k: copy.deepcopy(v, memo) for k, v in self.__dict__.items()})
+        return clone
+
+
+def with_segmenter(config: PipelineConfig, **changes: object) -> PipelineConfig:
+    """A copy of ``config`` with some segmenter thresholds changed."""
+    return replace(config, segmenter=replace(config.segmenter, **changes))  # type: ignore[arg-type]

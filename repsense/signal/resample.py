@@ -1,0 +1,130 @@
+"""Irregular samples -> a uniform grid, causally and exactly the same for any block size.
+
+Real streams arrive at 12.5 Hz to 1 kHz with jitter and dropped samples. Everything downstream is simpler and
+cheaper on one fixed grid, so the resampler maps the input onto ``t0 + k / rate_hz``.
+
+Theory of operation: the input is taken as piecewise linear between samples. Its running integral ``I(t)`` is
+carried across blocks (a running sum, so it is bit-identical however the stream is cut). Each output value is
+``(I(t_k) - I(t_{k-1})) * rate_hz``, the mean of the input over the preceding grid interval. That is a box
+anti-alias filter when the input is faster than the grid and plain linear interpolation (smoothed by one grid
+step) when it is slower. A grid point is produced as soon as an input sample at or after it has arrived, and the
+time of that sample is reported with it (``enabled_at_s``): it is when a live system could have known the value.
+
+Two samples further apart than ``gap_s`` are not bridged: the resampler reports a gap and starts a new grid at
+the first sample after it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True, slots=True)
+class ResamplerConfig:
+    """``rate_hz``: the output grid rate. ``gap_s``: longer silences are gaps, not interpolated."""
+
+    rate_hz: float = 100.0
+    gap_s: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class UniformChunk:
+    """Resampled output: grid times, channel means, and when each grid value became known."""
+
+    t_s: np.ndarray  # float64 [m]
+    x: np.ndarray  # float64 [m, channels]
+    enabled_at_s: np.ndarray  # float64 [m]
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """No input between ``t_s`` and ``t_s + duration_s``; the next chunk starts a new grid."""
+
+    t_s: float
+    duration_s: float
+
+
+class UniformResampler:
+    """Causal box-mean resampler onto a uniform grid. Feed ``(t, x)`` blocks; get chunks and gaps in order."""
+
+    def __init__(self, config: ResamplerConfig, channels: int) -> None:
+        self.config = config
+        self.channels = channels
+        self.reset()
+
+    def reset(self) -> None:
+        self.t_last: float | None = None  # last input sample
+        self.x_last = np.zeros(self.channels)
+        self.integral_last = np.zeros(self.channels)  # I(t_last) since the grid origin
+        self.origin_s = 0.0  # grid origin (first sample after start or a gap)
+        self.next_k = 0  # index of the next grid point to produce
+        self.integral_prev_grid = np.zeros(self.channels)  # I at grid point next_k - 1
+
+    def feed(self, t_s: np.ndarray, x: np.ndarray) -> list[UniformChunk | Gap]:
+        """Consume input samples (strictly increasing times) and return what became known."""
+        out: list[UniformChunk | Gap] = []
+        if len(t_s) == 0:
+            return out
+        start = 0
+        if self.t_last is None:
+            self._start_grid(float(t_s[0]), x[0])
+            out.append(self._first_point(float(t_s[0]), x[0]))
+            start = 1
+        # Split the block at gaps; within each piece the grid continues.
+        prev = np.r_[self.t_last, t_s[start:-1]] if start < len(t_s) else np.empty(0)
+        gap_idx = np.flatnonzero(t_s[start:] - prev > self.config.gap_s) + start
+        for stop in [*gap_idx.tolist(), len(t_s)]:
+            if stop > start:
+                chunk = self._advance(t_s[start:stop], x[start:stop])
+                if chunk is not None:
+                    out.append(chunk)
+            if stop < len(t_s):
+                assert self.t_last is not None
+                gap_t = self.t_last
+                out.append(Gap(gap_t, float(t_s[stop]) - gap_t))
+                self._start_grid(float(t_s[stop]), x[stop])
+                out.append(self._first_point(float(t_s[stop]), x[stop]))
+                start = stop + 1
+        return out
+
+    def _start_grid(self, t0: float, x0: np.ndarray) -> None:
+        self.t_last = t0
+        self.x_last = np.array(x0, dtype=np.float64)
+        self.integral_last = np.zeros(self.channels)
+        self.origin_s = t0
+        self.next_k = 1
+        self.integral_prev_grid = np.zeros(self.channels)
+
+    def _first_point(self, t0: float, x0: np.ndarray) -> UniformChunk:
+        return UniformChunk(np.array([t0]), np.array(x0, dtype=np.float64).reshape(1, -1), np.array([t0]))
+
+    def _advance(self, t_s: np.ndarray, x: np.ndarray) -> UniformChunk | None:
+        assert self.t_last is not None
+        tt = np.r_[self.t_last, t_s]
+        xx = np.vstack([self.x_last, x])
+        dt = np.diff(tt)
+        increments = 0.5 * (xx[:-1] + xx[1:]) * dt[:, None]
+        integral = np.cumsum(np.vstack([self.integral_last, increments]), axis=0)
+
+        step = 1.0 / self.config.rate_hz
+        k_last = int(np.floor((tt[-1] - self.origin_s) / step + 1e-9))
+        chunk = None
+        if k_last >= self.next_k:
+            k = np.arange(self.next_k, k_last + 1)
+            grid_t = self.origin_s + k * step
+            # Interval j holds grid time g when tt[j] < g <= tt[j+1].
+            j = np.clip(np.searchsorted(tt, grid_t, side="left") - 1, 0, len(tt) - 2)
+            tau = (grid_t - tt[j])[:, None]
+            slope = (xx[j + 1] - xx[j]) / dt[j][:, None]
+            integral_at_grid = integral[j] + xx[j] * tau + 0.5 * slope * tau * tau
+            prev = np.vstack([self.integral_prev_grid, integral_at_grid[:-1]])
+            values = (integral_at_grid - prev) / step
+            chunk = UniformChunk(grid_t, values, tt[j + 1])
+            self.integral_prev_grid = integral_at_grid[-1].copy()
+            self.next_k = k_last + 1
+        self.t_last = float(tt[-1])
+        self.x_last = xx[-1].copy()
+        self.integral_last = integral[-1].copy()
+        return chunk

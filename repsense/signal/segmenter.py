@@ -1,0 +1,402 @@
+"""Vertical specific force -> bar velocity -> reps, one grid sample at a time.
+
+Theory of operation
+-------------------
+Velocity is the integral of the vertical linear acceleration ``a = (s - g0) * 9.81`` where ``s`` is the vertical
+specific force in g and ``g0`` what the sensor reads for 1 g in its current orientation (``Calibration``, learned
+whenever the bar is still, so accelerometer bias and scale error drop out). Integration drifts, so velocity is anchored to zero whenever the bar is quiet
+(|a| small for ``quiet_time_s`` and velocity already small): a zero-velocity update, as in foot-mounted inertial
+navigation. The residual velocity removed by such an update is the drift accumulated since the last anchor; a
+concentric that ends in that quiet stretch is corrected for it, assuming the drift grew linearly from its start.
+
+The bar's motion is then read as a small state machine over the sign of velocity::
+
+    IDLE --v < -v_on--> DOWN --v > +v_on--> UP --ends, rise complete--> IDLE   (emit RepEvent at lockout)
+    IDLE --v > +v_on--> UP                                              (lifts that start from below)
+    UP --ends, rise partial--> STALL --v > +v_on--> UP                  (a sticking point or a pause: same rep)
+    STALL --bar drops back--> DOWN                                      (emit FailedRepEvent if it was an attempt)
+
+A concentric phase ("UP") starts at the last sample where velocity was not positive (the lowest point) and ends at
+lockout: where velocity returns to zero, or where the bar went quiet. It is a rep when it rose at least
+``min_rom_m`` and at least ``complete_fraction`` of the descent before it (for lifts that start from the top, a
+rep needs such a descent: unracking and walking out are no reps). A concentric that stalls below that and drops
+back is a failed attempt. All decisions are made on samples already seen, so the result does not depend on how
+the stream is cut into blocks.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import statistics
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+import numpy as np
+
+from repsense.events import FailedRepEvent, RepEvent, RepFlag
+from repsense.samples import STANDARD_GRAVITY_M_S2
+
+
+class Calibration:
+    """What the accelerometer reads for 1 g along "up": ``s = c + b . up`` when the bar is still.
+
+    ``c`` absorbs scale error and the bias along the mean "up"; ``b`` is the bias vector, which matters when the bar
+    rolls and changes which part of it lies along the vertical. Fitted by ridge regression over still samples,
+    with exponential forgetting; ``b`` stays near zero until the bar has been still in several orientations.
+    """
+
+    RIDGE = 0.003  # rad^2: orientations closer than ~3 degrees tell nothing about b
+
+    def __init__(self, forget: float) -> None:
+        self.forget = forget
+        self.known = False
+        self.c = 1.0
+        self.bx = self.by = self.bz = 0.0
+        self.sums = [0.0] * 15  # n, sum u (3), sum uu^T (6), sum s, sum s*u (3), sum s^2
+
+    def start(self, s: float) -> None:
+        self.known, self.c = True, s
+
+    def add(self, s: float, ux: float, uy: float, uz: float) -> None:
+        f = self.forget
+        m = self.sums
+        for i, x in enumerate(
+            (
+                1.0,
+                ux,
+                uy,
+                uz,
+                ux * ux,
+                ux * uy,
+                ux * uz,
+                uy * uy,
+                uy * uz,
+                uz * uz,
+                s,
+                s * ux,
+                s * uy,
+                s * uz,
+                s * s,
+            )
+        ):
+            m[i] = m[i] * f + x
+
+    def solve(self) -> None:
+        n, sx, sy, sz, xx, xy, xz, yy, yz, zz, sm, smx, smy, smz, _ = self.sums
+        if n < 5.0:
+            return
+        ridge = self.RIDGE * n
+        a = np.array([[n, sx, sy, sz], [sx, xx + ridge, xy, xz], [sy, xy, yy + ridge, yz], [sz, xz, yz, zz + ridge]])
+        try:
+            c, bx, by, bz = np.linalg.solve(a, np.array([sm, smx, smy, smz])).tolist()
+        except np.linalg.LinAlgError:
+            return
+        self.c, self.bx, self.by, self.bz = c, bx, by, bz
+
+
+class Phase(IntEnum):
+    IDLE = 0
+    DOWN = 1
+    UP = 2
+    STALL = 3
+
+
+@dataclass(frozen=True, slots=True)
+class SegmenterConfig:
+    """Thresholds of the rep state machine. Velocities in m/s, accelerations in m/s^2, distances in m."""
+
+    rate_hz: float = 100.0
+    needs_descent: bool = False  # squat, bench, ohp: a rep must follow a descent
+    min_rom_m: float = 0.15
+    noise_rom_m: float = 0.04
+    v_on_m_s: float = 0.06
+    lockout_velocity_m_s: float = 0.02
+    confirm_s: float = 0.2  # after velocity crosses zero, wait this long for the bar to go quiet
+    max_concentric_s: float = 20.0
+    quiet_accel_m_s2: float = 0.3
+    quiet_time_s: float = 0.08
+    zupt_max_velocity_m_s: float = 0.12
+    long_quiet_s: float = 1.5  # quiet this long: anchor even if integrated velocity drifted up to ...
+    long_quiet_max_velocity_m_s: float = 0.3
+    still_s: float = 3.0  # quiet this long: anchor whatever the integrated velocity says
+    calibration_memory_s: float = 30.0
+    complete_fraction: float = 0.7
+    fail_drop_fraction: float = 0.3
+    fail_drop_min_m: float = 0.05
+    fail_min_fraction: float = 0.2
+    short_rom_fraction: float = 0.8
+    grinding_factor: float = 2.0
+    reference_reps: int = 3
+    estimated_velocity: bool = False  # mark every rep's velocity as estimated (body-worn sensors)
+
+
+@dataclass(slots=True)
+class SegmenterState:
+    """Everything the segmenter remembers between samples; inspectable in tests."""
+
+    started: bool = False
+    a_prev: float = 0.0
+    v: float = 0.0
+    p: float = 0.0
+    quiet_count: int = 0
+    nonpos_t: float = 0.0
+    nonpos_p: float = 0.0
+    nonneg_t: float = 0.0
+    nonneg_p: float = 0.0
+    phase: Phase = Phase.IDLE
+    p_top: float = 0.0
+    came_from_descent: bool = False
+    descent_m: float = 0.0
+    t_b: float = 0.0
+    p_b: float = 0.0
+    expected_m: float = 0.0
+    v_peak: float = 0.0
+    crossed_t: float | None = None  # velocity crossed zero here; waiting to confirm lockout
+    trace_t: list[float] = field(default_factory=list)  # the concentric so far, for drift correction at its end
+    trace_v: list[float] = field(default_factory=list)
+    trace_p: list[float] = field(default_factory=list)
+    stall_p: float = 0.0
+    stall_t: float = 0.0
+    rep_count: int = 0
+    best_mcv: float = 0.0
+    roms: list[float] = field(default_factory=list)
+    durations: list[float] = field(default_factory=list)
+
+
+class RepSegmenter:
+    """Feed uniform vertical specific force [g]; get ``RepEvent`` / ``FailedRepEvent`` as they happen."""
+
+    def __init__(self, config: SegmenterConfig) -> None:
+        self.config = config
+        self.reset()
+
+    def reset(self) -> None:
+        self.state = SegmenterState()
+        self.calibration = Calibration(math.exp(-1.0 / (self.config.calibration_memory_s * self.config.rate_hz)))
+
+    def restart_after_gap(self) -> None:
+        """Velocity is unknown after a gap: drop what was in flight, keep what was learned about the set."""
+        old = self.state
+        self.state = SegmenterState(
+            rep_count=old.rep_count, best_mcv=old.best_mcv, roms=old.roms, durations=old.durations
+        )
+
+    def feed(
+        self,
+        t_s: np.ndarray,
+        s_g: np.ndarray,
+        s_smooth_g: np.ndarray,
+        up: np.ndarray,
+        enabled_at_s: np.ndarray,
+    ) -> list[RepEvent | FailedRepEvent]:
+        """Consume uniform samples: times, vertical specific force [g] raw and smoothed, "up" unit vectors, and
+        when each sample became known."""
+        cfg = self.config
+        st = self.state
+        cal = self.calibration
+        events: list[RepEvent | FailedRepEvent] = []
+        if len(t_s) == 0:
+            return events
+        dt = 1.0 / cfg.rate_hz
+        gravity = STANDARD_GRAVITY_M_S2
+        n_quiet = max(1, round(cfg.quiet_time_s * cfg.rate_hz))
+        n_long = max(n_quiet, round(cfg.long_quiet_s * cfg.rate_hz))
+        n_still = max(n_long, round(cfg.still_s * cfg.rate_hz))
+        aq, vz, v_on = cfg.quiet_accel_m_s2, cfg.zupt_max_velocity_m_s, cfg.v_on_m_s
+        max_trace = round(cfg.max_concentric_s * cfg.rate_hz)
+
+        if not st.started:
+            st.started = True
+            if not cal.known:
+                cal.start(float(s_g[0]))
+            st.nonpos_t = st.nonneg_t = float(t_s[0])
+
+        for t, s, s_smooth, (ux, uy, uz), seen in zip(
+            t_s.tolist(), s_g.tolist(), s_smooth_g.tolist(), up.tolist(), enabled_at_s.tolist(), strict=True
+        ):
+            offset = cal.c + cal.bx * ux + cal.by * uy + cal.bz * uz
+            a = (s - offset) * gravity
+            a_smooth = (s_smooth - offset) * gravity
+            if -aq < a_smooth < aq:
+                st.quiet_count += 1
+            else:
+                if st.quiet_count >= n_quiet:
+                    cal.solve()
+                st.quiet_count = 0
+            v_before = st.v
+            st.v += 0.5 * (a + st.a_prev) * dt
+            st.a_prev = a
+            st.p += st.v * dt
+
+            zupt_residual = None
+            qc = st.quiet_count
+            if qc >= n_quiet:
+                v_abs = abs(st.v)
+                if v_abs < vz or (qc >= n_long and v_abs < cfg.long_quiet_max_velocity_m_s) or qc >= n_still:
+                    zupt_residual = st.v
+                    st.v = 0.0
+                    if qc >= 2 * n_quiet:  # the first quiet samples still carry the tail of the motion
+                        cal.add(s_smooth, ux, uy, uz)
+                    if qc % 50 == 0:
+                        cal.solve()
+            v = st.v
+            if v <= 0.0:
+                st.nonpos_t, st.nonpos_p = t, st.p
+            if v >= 0.0:
+                st.nonneg_t, st.nonneg_p = t, st.p
+
+            phase = st.phase
+            if phase == Phase.UP:
+                st.trace_t.append(t)
+                st.trace_v.append(v)
+                st.trace_p.append(st.p)
+                if zupt_residual is not None:
+                    self._finish_concentric(zupt_residual, t, seen, events)
+                elif st.crossed_t is None:
+                    if v <= 0.0:
+                        # Velocity crossed zero between two grid samples: lockout, or a sticking point.
+                        frac = v_before / (v_before - v) if v_before > 0.0 else 1.0
+                        st.crossed_t = t - dt + frac * dt
+                elif v > v_on:
+                    st.crossed_t = None  # it was a sticking point: the same concentric goes on
+                elif v < -v_on or t - st.crossed_t >= cfg.confirm_s or len(st.trace_t) >= max_trace:
+                    self._finish_concentric(0.0, t, seen, events)
+            elif phase == Phase.STALL:
+                drop = max(cfg.fail_drop_min_m, cfg.fail_drop_fraction * (st.stall_p - st.p_b))
+                if v > v_on:
+                    self._resume_concentric()
+                elif st.p < st.stall_p - drop:
+                    rise = st.stall_p - st.p_b
+                    if st.came_from_descent and rise >= cfg.fail_min_fraction * st.expected_m:
+                        events.append(FailedRepEvent(st.t_b, st.stall_t, seen, rise, st.v_peak))
+                    else:
+                        st.p_top = st.stall_p
+                    st.phase = Phase.DOWN
+                    st.came_from_descent = True
+            else:
+                if phase == Phase.IDLE and v < -v_on:
+                    st.phase = Phase.DOWN
+                    st.p_top = st.nonneg_p
+                    st.came_from_descent = True
+                if v > v_on:
+                    self._start_concentric()
+        return events
+
+    def flush(self, last_seen_s: float) -> list[RepEvent | FailedRepEvent]:
+        """End of stream: a concentric still rising that has already risen enough counts as a rep."""
+        st = self.state
+        events: list[RepEvent | FailedRepEvent] = []
+        if st.phase == Phase.UP and st.trace_t:
+            self._finish_concentric(0.0, st.trace_t[-1], last_seen_s, events)
+        return events
+
+    def _start_concentric(self) -> None:
+        st, cfg = self.state, self.config
+        st.t_b, st.p_b = st.nonpos_t, st.nonpos_p
+        st.v_peak = 0.0
+        descent = st.p_top - st.p_b if st.phase == Phase.DOWN else 0.0
+        st.came_from_descent = st.phase == Phase.DOWN and descent >= cfg.min_rom_m
+        st.descent_m = descent
+        st.expected_m = descent if st.came_from_descent else (self._reference_rom() or cfg.min_rom_m)
+        self._resume_concentric()
+
+    def _resume_concentric(self) -> None:
+        st = self.state
+        st.phase = Phase.UP
+        st.crossed_t = None
+        st.trace_t, st.trace_v, st.trace_p = [st.nonpos_t], [0.0], [st.nonpos_p]
+
+    def _finish_concentric(
+        self, residual_m_s: float, t_now: float, seen: float, events: list[RepEvent | FailedRepEvent]
+    ) -> None:
+        """Close the concentric: remove the drift found at the anchor, then find lockout and the ROM.
+
+        ``residual_m_s`` is the velocity a zero-velocity update just removed at ``t_now`` (0 without one). The drift
+        is taken to have grown linearly from the lowest point, where velocity was zero by definition.
+        """
+        st, cfg = self.state, self.config
+        dt = 1.0 / cfg.rate_hz
+        span = max(t_now - st.t_b, dt)
+        drift_rate = residual_m_s / span
+        tt, vv, pp = st.trace_t, st.trace_v, st.trace_p
+        corrected = [v - drift_rate * (t - st.t_b) for t, v in zip(tt, vv, strict=True)]
+        peak_i = max(range(len(corrected)), key=corrected.__getitem__)
+        end_t, end_i = tt[-1], len(tt) - 1
+        # Lockout: where corrected velocity falls to (nearly) zero. The small margin keeps the estimate out of the
+        # still stretch that follows, where the corrected velocity only tends to zero.
+        eps = cfg.lockout_velocity_m_s
+        for i in range(peak_i + 1, len(corrected)):
+            if corrected[i] <= eps:
+                prev = corrected[i - 1]
+                frac = (prev - eps) / (prev - corrected[i]) if prev > eps else 1.0
+                end_t, end_i = tt[i - 1] + frac * dt, i
+                break
+        end_p = pp[end_i] - (tt[end_i] - end_t) * max(corrected[end_i - 1] if end_i else 0.0, 0.0) * 0.5
+        rise = end_p - st.p_b - drift_rate * (end_t - st.t_b) ** 2 / 2.0
+        st.v_peak = max(st.v_peak, corrected[peak_i])
+        st.trace_t, st.trace_v, st.trace_p = [], [], []
+        self._end_concentric(end_t, rise, seen, events)
+
+    def _is_complete(self, rise: float) -> bool:
+        st, cfg = self.state, self.config
+        if cfg.needs_descent and not st.came_from_descent:
+            return False
+        return rise >= max(cfg.min_rom_m, cfg.complete_fraction * st.expected_m)
+
+    def _end_concentric(self, t_end: float, rise: float, seen: float, events: list[RepEvent | FailedRepEvent]) -> None:
+        st, cfg = self.state, self.config
+        if self._is_complete(rise):
+            self._emit_rep(t_end, rise, seen, events)
+            st.phase = Phase.IDLE
+        elif rise < cfg.noise_rom_m:
+            st.phase = Phase.DOWN if st.came_from_descent or st.descent_m > 0 else Phase.IDLE
+        else:
+            st.phase = Phase.STALL
+            st.stall_p, st.stall_t = st.p_b + rise, t_end
+
+    def _emit_rep(self, t_end: float, rom: float, seen: float, events: list[RepEvent | FailedRepEvent]) -> None:
+        st, cfg = self.state, self.config
+        duration = t_end - st.t_b
+        if duration <= 0.0:
+            return
+        mcv = rom / duration
+        st.best_mcv = max(st.best_mcv, mcv)
+        flags: list[RepFlag] = []
+        ref_rom, ref_dur = self._reference_rom(), self._reference_duration()
+        if ref_rom is not None and rom < cfg.short_rom_fraction * ref_rom:
+            flags.append(RepFlag.SHORT_ROM)
+        if ref_dur is not None and duration > cfg.grinding_factor * ref_dur:
+            flags.append(RepFlag.GRINDING)
+        if cfg.estimated_velocity:
+            flags.append(RepFlag.VELOCITY_ESTIMATED)
+        st.rep_count += 1
+        st.roms.append(rom)
+        st.durations.append(duration)
+        events.append(
+            RepEvent(
+                index=st.rep_count,
+                t_start_s=st.t_b,
+                t_end_s=t_end,
+                detected_at_s=seen,
+                mean_velocity_m_s=mcv,
+                peak_velocity_m_s=st.v_peak,
+                rom_m=rom,
+                velocity_loss=1.0 - mcv / st.best_mcv if st.best_mcv > 0 else 0.0,
+                flags=tuple(flags),
+            )
+        )
+
+    def _reference_rom(self) -> float | None:
+        roms = self.state.roms[: self.config.reference_reps]
+        return statistics.median(roms) if roms else None
+
+    def _reference_duration(self) -> float | None:
+        durations = self.state.durations[: self.config.reference_reps]
+        return statistics.median(durations) if durations else None
+
+    def __deepcopy__(self, memo: dict[int, object]) -> RepSegmenter:
+        clone = RepSegmenter(self.config)
+        clone.state = copy.deepcopy(self.state, memo)
+        clone.calibration = copy.deepcopy(self.calibration, memo)
+        return clone

@@ -1,0 +1,108 @@
+"""Specific force along the vertical, in g, for a sensor mounted in any orientation.
+
+With a gyroscope, a complementary filter tracks the direction of "up" in the sensor frame: the gyro rotates the
+estimate every step, and a slow pull towards the measured specific force keeps gyro bias from accumulating. The
+vertical specific force is then the projection ``f . up``. When the bar moves vertically its linear acceleration is
+parallel to gravity, so the pull towards ``f`` is unbiased during the lift itself.
+
+Without a gyroscope, "up" is the low-passed direction of ``f`` instead, and the vertical specific force is
+``|f|``: for vertical motion that equals the projection exactly, whatever the bar's roll, and horizontal
+accelerations enter only to second order.
+
+The specific force goes out twice: as is, for integration (integration is a low-pass already, and a filter would
+delay every lockout), and low-passed (a Butterworth section designed in ``__init__``, state carried between blocks)
+for deciding when the bar is quiet. The "up" vector, also low-passed, lets the segmenter correct accelerometer
+bias, whose share in the vertical reading changes as the bar rolls.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.signal
+
+
+@dataclass(frozen=True, slots=True)
+class VerticalConfig:
+    """``lowpass_hz``: output bandwidth. ``up_time_constant_s``: how fast the gyro estimate is pulled to ``f``."""
+
+    rate_hz: float = 100.0
+    lowpass_hz: float = 10.0
+    lowpass_order: int = 2
+    up_time_constant_s: float = 1.0
+    up_lowpass_hz: float = 0.5  # no-gyro path: bandwidth of the "up" estimate
+
+
+class VerticalSpecificForce:
+    """Stateful: feed uniform acc [g] and optional gyro [deg/s]; get vertical specific force [g] and "up" [n, 3]."""
+
+    def __init__(self, config: VerticalConfig) -> None:
+        self.config = config
+        self.sos = scipy.signal.butter(
+            config.lowpass_order, config.lowpass_hz, btype="low", fs=config.rate_hz, output="sos"
+        )
+        self.sos_up = scipy.signal.butter(1, config.up_lowpass_hz, btype="low", fs=config.rate_hz, output="sos")
+        self._zi_unit = scipy.signal.sosfilt_zi(self.sos)
+        self._zi_up_unit = scipy.signal.sosfilt_zi(self.sos_up)
+        self.reset()
+
+    def reset(self) -> None:
+        self.up: tuple[float, float, float] | None = None  # unit "up" in the sensor frame (gyro path)
+        self.zi: np.ndarray | None = None  # filter state, [sections, 2, 4]: s and up x, y, z
+        self.zi_up: np.ndarray | None = None  # no-gyro path: state of the slow filter on f
+
+    def feed(self, acc_g: np.ndarray, gyro_dps: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return ``(s_g [n], s_smooth_g [n], up [n, 3])`` for ``n`` uniform samples.
+
+        ``s_g`` is unfiltered, for integration (integration is itself a low-pass, and a filter here would delay the
+        end of every rep); ``s_smooth_g`` is low-passed, for deciding when the bar is quiet or braking.
+        """
+        if len(acc_g) == 0:
+            return np.empty(0), np.empty(0), np.empty((0, 3))
+        if gyro_dps is None:
+            s = np.sqrt(np.einsum("ij,ij->i", acc_g, acc_g))
+            if self.zi_up is None:
+                self.zi_up = self._zi_up_unit[:, :, None] * acc_g[0][None, None, :]
+            f_slow, self.zi_up = scipy.signal.sosfilt(self.sos_up, acc_g, axis=0, zi=self.zi_up)
+            up = f_slow / np.linalg.norm(f_slow, axis=1, keepdims=True)
+        else:
+            s, up = self._project(acc_g, gyro_dps)
+        raw = np.column_stack([s, up])
+        if self.zi is None:
+            # Start the filter as if it had always seen the first value: no start-up transient.
+            self.zi = self._zi_unit[:, :, None] * raw[0][None, None, :]
+        out, self.zi = scipy.signal.sosfilt(self.sos, raw, axis=0, zi=self.zi)
+        return s, np.asarray(out[:, 0]), np.asarray(out[:, 1:4])
+
+    def _project(self, acc_g: np.ndarray, gyro_dps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        dt = 1.0 / self.config.rate_hz
+        gain = min(1.0, dt / self.config.up_time_constant_s)
+        w_scale = math.radians(1.0) * dt
+        if self.up is None:
+            f0 = acc_g[0]
+            n0 = math.sqrt(f0[0] * f0[0] + f0[1] * f0[1] + f0[2] * f0[2]) or 1.0
+            self.up = (f0[0] / n0, f0[1] / n0, f0[2] / n0)
+        ux, uy, uz = self.up
+        n = len(acc_g)
+        s = [0.0] * n
+        up = [(0.0, 0.0, 0.0)] * n
+        # A plain-float loop: each step depends on the last, and numpy per-element calls would cost 10x more.
+        for i, ((fx, fy, fz), (wx, wy, wz)) in enumerate(zip(acc_g.tolist(), gyro_dps.tolist(), strict=True)):
+            wx *= w_scale
+            wy *= w_scale
+            wz *= w_scale
+            # A world-fixed vector seen from a frame rotating at w changes as du = -w x u dt.
+            ux, uy, uz = ux - (wy * uz - wz * uy), uy - (wz * ux - wx * uz), uz - (wx * uy - wy * ux)
+            fn = math.sqrt(fx * fx + fy * fy + fz * fz)
+            if fn > 0.0:
+                ux += gain * (fx / fn - ux)
+                uy += gain * (fy / fn - uy)
+                uz += gain * (fz / fn - uz)
+            un = math.sqrt(ux * ux + uy * uy + uz * uz)
+            ux, uy, uz = ux / un, uy / un, uz / un
+            s[i] = fx * ux + fy * uy + fz * uz
+            up[i] = (ux, uy, uz)
+        self.up = (ux, uy, uz)
+        return np.asarray(s), np.asarray(up)
