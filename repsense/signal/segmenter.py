@@ -4,10 +4,11 @@ Theory of operation
 -------------------
 Velocity is the integral of the vertical linear acceleration ``a = (s - g0) * 9.81`` where ``s`` is the vertical
 specific force in g and ``g0`` what the sensor reads for 1 g in its current orientation (``Calibration``, learned
-whenever the bar is still, so accelerometer bias and scale error drop out). Integration drifts, so velocity is anchored to zero whenever the bar is quiet
-(|a| small for ``quiet_time_s`` and velocity already small): a zero-velocity update, as in foot-mounted inertial
-navigation. The residual velocity removed by such an update is the drift accumulated since the last anchor; a
-concentric that ends in that quiet stretch is corrected for it, assuming the drift grew linearly from its start.
+whenever the bar is still, so accelerometer bias and scale error drop out). Integration drifts, so velocity is
+anchored to zero whenever the bar is quiet (|a| small for ``quiet_time_s`` and velocity already small): a
+zero-velocity update, as in foot-mounted inertial navigation. The residual velocity removed by such an update is
+the drift accumulated since the last anchor; a concentric that ends in that quiet stretch is corrected for it,
+assuming the drift grew linearly from its start.
 
 The bar's motion is then read as a small state machine over the sign of velocity::
 
