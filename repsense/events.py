@@ -49,6 +49,7 @@ class StopReason(StrEnum):
     VELOCITY_LOSS = "velocity_loss"
     MIN_VELOCITY = "min_velocity"
     SHORT_ROM = "short_rom"
+    GRINDING = "grinding"
     FAILED_REP = "failed_rep"
     INACTIVITY = "inactivity"
     TARGET_REACHED = "target_reached"

@@ -1,0 +1,5 @@
+import sys
+
+from repsense.core.cli import main
+
+sys.exit(main())

@@ -1,0 +1,167 @@
+"""The ``repsense`` command line.
+
+Every error a user can cause ends as one line on stderr and exit status 2; see ``repsense.errors``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+
+from repsense import __version__
+from repsense.core.session import SetSession, lift_from_metadata, replay
+from repsense.core.setcontrol import SetConfig, SetMode
+from repsense.core.view import SetView
+from repsense.errors import ConfigError, RepsenseError
+from repsense.events import Exercise
+
+EXIT_USER_ERROR = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but its usage errors become ConfigError so they print like every other user error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise ConfigError(message)
+
+
+def _percent(text: str) -> float:
+    try:
+        value = float(text.rstrip("%"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage") from None
+    if not 0.0 < value < 100.0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 100")
+    return value / 100.0
+
+
+def _add_set_options(p: argparse.ArgumentParser) -> None:
+    lifts = ", ".join(e.value for e in Exercise)
+    p.add_argument("--exercise", help=f"the lift ({lifts}); default: the recording's metadata, else other")
+    p.add_argument("--placement", choices=["bar", "wrist"], help="where the sensor sits; default: metadata, else bar")
+    p.add_argument("--mode", choices=[m.value for m in SetMode], default="amrap", help="amrap (default) or fixed")
+    p.add_argument("--reps", type=int, help="target reps for --mode fixed")
+    p.add_argument(
+        "--velocity-loss", type=_percent, default=0.20, metavar="PCT", help="AMRAP stop at this velocity loss (20)"
+    )
+    p.add_argument("--confirm", type=int, default=1, metavar="N", help="reps in a row at the threshold to stop (1)")
+    p.add_argument("--inactivity", type=float, default=10.0, metavar="S", help="stop after S s without a rep (10)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="repsense", description="Sensor-driven rep counter and form monitor for strength training.")
+    parser.add_argument("--version", action="version", version=f"repsense {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("replay", help="run a recording through the live pipeline")
+    p.add_argument("file", type=Path, help="a v1 recording (CSV)")
+    _add_set_options(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of the live view")
+    p.add_argument("--realtime", action="store_true", help="pace the replay like the live sensor")
+    p.add_argument("--speed", type=float, default=1.0, help="with --realtime: play X times faster (1)")
+
+    p = sub.add_parser("simulate", help="write synthetic recordings with truth files")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--sets", type=int, default=10, help="how many sets (10)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    p.add_argument("--exercise", help="only this lift (default: all lifts)")
+    p.add_argument("--rate", type=float, help="nominal sample rate in Hz (default: 50-200 at random)")
+    gyro = p.add_mutually_exclusive_group()
+    gyro.add_argument("--gyro", dest="gyro", action="store_const", const=True, help="always with gyroscope")
+    gyro.add_argument("--no-gyro", dest="gyro", action="store_const", const=False, help="never with gyroscope")
+    p.add_argument("--clean", action="store_true", help="a clean set without nuisances")
+    p.add_argument("--samples", action="store_true", help="write the bundled demo recordings instead")
+    return parser
+
+
+def _set_config(args: argparse.Namespace, exercise: Exercise) -> SetConfig:
+    return SetConfig.for_lift(
+        exercise,
+        mode=SetMode(args.mode),
+        target_reps=args.reps,
+        velocity_loss=args.velocity_loss,
+        confirm=args.confirm,
+        inactivity_s=args.inactivity,
+    )
+
+
+def cmd_replay(args: argparse.Namespace, out: Console) -> int:
+    from repsense.firmware_bridge.recording import read_recording
+
+    recording = read_recording(args.file)
+    exercise, placement = lift_from_metadata(recording.metadata, args.exercise, args.placement)
+    config = _set_config(args, exercise)
+    if args.speed <= 0:
+        raise ConfigError("--speed must be positive")
+    session = SetSession(exercise, placement, config, source=str(args.file))
+    if args.json:
+        result = replay(recording.samples, session, realtime=args.realtime, speed=args.speed)
+        print(json.dumps(result.to_json(), indent=2))
+        return 0
+    view = SetView(out)
+    t0 = float(recording.samples.t_s[0]) if len(recording.samples) else 0.0
+    view.header(str(args.file), exercise, placement, config, t0)
+    if recording.truncated_last_line:
+        out.print("[yellow]note: the last line of the file was incomplete and was skipped[/]")
+    result = replay(
+        recording.samples,
+        session,
+        realtime=args.realtime,
+        speed=args.speed,
+        on_event=lambda event: view.show(event, config),
+    )
+    view.summary(result)
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace, out: Console) -> int:
+    from repsense.core.session import parse_exercise
+    from repsense.firmware_bridge import simulator
+
+    if args.samples:
+        paths = simulator.make_sample_recordings(args.out)
+        for path in paths:
+            out.print(str(path))
+        return 0
+    if args.sets < 1:
+        raise ConfigError("--sets must be at least 1")
+    kwargs: dict[str, object] = {"hard": not args.clean}
+    if args.exercise:
+        kwargs["exercise"] = parse_exercise(args.exercise, "--exercise")
+    if args.rate is not None:
+        if not 1.0 <= args.rate <= 5000.0:
+            raise ConfigError("--rate must be between 1 and 5000 Hz")
+        kwargs["rate_hz"] = args.rate
+    if args.gyro is not None:
+        kwargs["has_gyro"] = args.gyro
+    for rec, truth in simulator.simulate_corpus(args.out, args.sets, args.seed, **kwargs):
+        out.print(f"{rec}  (truth: {truth.name})")
+    return 0
+
+
+COMMANDS = {"replay": cmd_replay, "simulate": cmd_simulate}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    out = Console(highlight=False)
+    err = Console(stderr=True, highlight=False)
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args, out)
+    except RepsenseError as exc:
+        err.print(f"repsense: error: {exc}", markup=False, soft_wrap=True)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        err.print("repsense: interrupted", markup=False)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""The terminal view of a set: each rep as it is detected, the stop cue, and a summary.
+
+Rendering only: it is handed events and draws them. ``rich`` degrades to plain text when the output is not a
+terminal, so the same view serves a person at a terminal and a log file.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from repsense.core.session import SessionEvent, SessionResult
+from repsense.core.setcontrol import SetConfig, SetMode
+from repsense.events import Exercise, FailedRepEvent, GapEvent, Placement, RepEvent, SetEnded
+
+BAR_WIDTH = 24
+
+
+class SetView:
+    """Prints a set as it happens. ``bell`` rings the terminal bell at the stop (live sessions)."""
+
+    def __init__(self, console: Console, *, bell: bool = False) -> None:
+        self.console = console
+        self.bell = bell
+        self.scale_m_s = 1.0
+        self.t0_s = 0.0
+
+    def header(
+        self, source: str, exercise: Exercise, placement: Placement, config: SetConfig, t0_s: float = 0.0
+    ) -> None:
+        """Print what is being run. Times are shown from ``t0_s``, the recording's first sample."""
+        self.t0_s = t0_s
+        mode = (
+            f"fixed {config.target_reps} reps"
+            if config.mode == SetMode.FIXED
+            else f"AMRAP, stop at {config.velocity_loss:.0%} velocity loss"
+        )
+        mvt = "" if config.min_velocity_m_s is None else f", minimal velocity {config.min_velocity_m_s:.2f} m/s"
+        self.console.print(Text.assemble(("repsense ", "bold"), source))
+        self.console.print(f"{exercise} on the {placement}, {mode}{mvt}")
+        self.console.print()
+
+    def show(self, event: SessionEvent, config: SetConfig) -> None:
+        if isinstance(event, RepEvent):
+            self._rep(event, config)
+        elif isinstance(event, FailedRepEvent):
+            self.console.print(
+                Text(
+                    f"  x  failed attempt at {event.t_start_s - self.t0_s:.1f} s: stalled after {event.rom_m:.2f} m",
+                    "red",
+                )
+            )
+        elif isinstance(event, GapEvent):
+            self.console.print(Text(f"  ~  no data for {event.duration_s:.1f} s (sensor gap)", "yellow"))
+        elif isinstance(event, SetEnded):
+            self._stop(event)
+
+    def _rep(self, rep: RepEvent, config: SetConfig) -> None:
+        self.scale_m_s = max(self.scale_m_s, rep.mean_velocity_m_s * 1.1)
+        filled = round(BAR_WIDTH * rep.mean_velocity_m_s / self.scale_m_s)
+        loss = rep.velocity_loss
+        colour = "green" if loss < config.velocity_loss * 0.5 else "yellow" if loss < config.velocity_loss else "red"
+        line = Text()
+        line.append(f"{rep.index:3d} ", "bold")
+        line.append(f"{rep.mean_velocity_m_s:4.2f} m/s ")
+        line.append("#" * filled, colour)
+        line.append("." * (BAR_WIDTH - filled), "dim")
+        line.append(f" VL{loss * 100:3.0f}%", colour)
+        line.append(f"  ROM {rep.rom_m:.2f} m  {rep.t_end_s - self.t0_s:5.1f} s", "dim")
+        if rep.flags:
+            line.append("  " + " ".join(str(f) for f in rep.flags), "magenta")
+        self.console.print(line)
+
+    def _stop(self, stop: SetEnded) -> None:
+        if self.bell:
+            self.console.bell()
+        text = Text.assemble(
+            ("STOP", "bold white on red"),
+            f"  after rep {stop.rep} at {stop.t_s - self.t0_s:.1f} s: ",
+            (stop.detail or str(stop.reason).replace("_", " "), "bold"),
+        )
+        self.console.print(Panel(text, border_style="red", expand=False))
+
+    def summary(self, result: SessionResult) -> None:
+        table = Table(title="Set summary", show_header=False, title_justify="left")
+        table.add_column(style="bold")
+        table.add_column()
+        table.add_row("reps in recording", str(len(result.reps)))
+        if result.stop is not None:
+            table.add_row("set ends after", f"rep {result.stop.rep} ({result.stop.reason})")
+        else:
+            table.add_row("set ends after", "no stop rule fired")
+        if result.reps:
+            best = max(result.reps, key=lambda r: r.mean_velocity_m_s)
+            table.add_row("best rep", f"{best.index}: {best.mean_velocity_m_s:.2f} m/s")
+            last = result.reps[-1]
+            table.add_row("last rep", f"{last.index}: {last.mean_velocity_m_s:.2f} m/s, VL {last.velocity_loss:.0%}")
+            mean_rom = sum(r.rom_m for r in result.reps) / len(result.reps)
+            table.add_row("mean ROM", f"{mean_rom:.2f} m")
+        if result.failed:
+            table.add_row("failed attempts", str(len(result.failed)))
+        if result.gaps:
+            table.add_row("sensor gaps", ", ".join(f"{g.duration_s:.1f} s" for g in result.gaps))
+        table.add_row("recording", f"{result.samples} samples, {result.duration_s:.1f} s")
+        self.console.print()
+        self.console.print(table)

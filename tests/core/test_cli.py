@@ -1,0 +1,108 @@
+"""The command line as a user meets it: one JSON object, or one line and exit 2 for bad input."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from repsense.core.cli import main
+
+GOOD_HEADER = "# exercise: squat\nt,ax,ay,az\n"
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "repsense", *args], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def write(tmp_path: Path, name: str, text: str | bytes) -> Path:
+    path = tmp_path / name
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text)
+    return path
+
+
+BAD_FILES = {
+    "missing": None,
+    "empty.csv": "",
+    "binary.csv": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe",
+    "no_header.csv": "0.0,0,0,1\n0.1,0,0,1\n",
+    "missing_column.csv": "t,ax,ay\n0.0,0,0\n",
+    "non_numeric.csv": GOOD_HEADER + "0.0,0,0,1\n0.1,0,abc,1\n0.2,0,0,1\n",
+    "nan.csv": GOOD_HEADER + "0.0,0,0,1\n0.1,0,nan,1\n0.2,0,0,1\n",
+    "backwards.csv": GOOD_HEADER + "0.0,0,0,1\n0.2,0,0,1\n0.1,0,0,1\n0.3,0,0,1\n",
+    "absurd.csv": GOOD_HEADER + "0.0,0,0,1\n0.1,0,0,900\n0.2,0,0,1\n",
+    "header_only.csv": GOOD_HEADER,
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_FILES))
+def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, name):
+    content = BAD_FILES[name]
+    path = tmp_path / name if content is None else write(tmp_path, name, content)
+    assert main(["replay", str(path), "--json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("repsense: error: ")
+    assert name.split(".")[0] in lines[0] or "no such file" in lines[0]
+
+
+@pytest.mark.integration
+def test_bad_input_in_a_real_process_has_no_traceback(tmp_path):
+    path = write(tmp_path, "walkout.csv", BAD_FILES["non_numeric.csv"])
+    proc = run_cli("replay", str(path))
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.count("\n") == 1
+    assert "walkout.csv" in proc.stderr and "line" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["replay"],
+        ["replay", "x.csv", "--velocity-loss", "abc"],
+        ["replay", "x.csv", "--velocity-loss", "150"],
+        ["replay", "x.csv", "--exercise", "bicep-flex"],
+        ["replay", "x.csv", "--mode", "fixed"],
+        ["frobnicate"],
+    ],
+)
+def test_bad_flags_are_one_line_and_exit_2(tmp_path, capsys, args):
+    write(tmp_path, "x.csv", GOOD_HEADER + "0,0,0,1\n0.1,0,0,1\n")
+    args = [str(tmp_path / a) if a == "x.csv" else a for a in args]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("repsense: error: ")
+
+
+def test_unknown_exercise_in_metadata_is_named(tmp_path, capsys):
+    path = write(tmp_path, "x.csv", "# exercise: zercher\nt,ax,ay,az\n0,0,0,1\n0.1,0,0,1\n")
+    assert main(["replay", str(path), "--json"]) == 2
+    assert "zercher" in capsys.readouterr().err
+
+
+def test_json_of_a_still_recording_has_the_documented_shape(tmp_path, capsys):
+    rows = "".join(f"{i * 0.01:.2f},0.0,0.0,1.0\n" for i in range(500))
+    path = write(tmp_path, "still.csv", "# exercise: bench\n# placement: bar\nt,ax,ay,az\n" + rows)
+    assert main(["replay", str(path), "--json", "--velocity-loss", "25"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["exercise"] == "bench" and out["placement"] == "bar"
+    assert out["reps"] == [] and out["stop"] is None
+    assert out["settings"]["velocity_loss_pct"] == 25.0
+    assert out["settings"]["min_velocity"] == pytest.approx(0.17)
+
+
+def test_flags_override_metadata(tmp_path, capsys):
+    rows = "".join(f"{i * 0.01:.2f},0.0,0.0,1.0\n" for i in range(100))
+    path = write(tmp_path, "still.csv", "# exercise: bench\nt,ax,ay,az\n" + rows)
+    assert main(["replay", str(path), "--json", "--exercise", "deadlift", "--placement", "wrist"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["exercise"], out["placement"]) == ("deadlift", "wrist")

@@ -1,0 +1,126 @@
+"""Set control as a table: each stop rule, its reason, and what never ends a set."""
+
+import pytest
+
+from repsense.core.setcontrol import SetConfig, SetController, SetMode, SetPhase
+from repsense.errors import ConfigError
+from repsense.events import Exercise, FailedRepEvent, GapEvent, RepEvent, RepFlag, StopReason
+
+
+def rep(i: int, mcv: float, best: float, t: float | None = None, flags=(), rom: float = 0.5) -> RepEvent:
+    t_end = 3.0 * i if t is None else t
+    return RepEvent(i, t_end - 1.0, t_end, t_end + 0.1, mcv, mcv * 1.6, rom, 1 - mcv / best, tuple(flags))
+
+
+def feed_mcvs(controller: SetController, mcvs: list[float]):
+    best = 0.0
+    ends = []
+    for i, mcv in enumerate(mcvs, start=1):
+        best = max(best, mcv)
+        ended = controller.feed(rep(i, mcv, best))
+        if ended:
+            ends.append(ended)
+    return ends
+
+
+def test_amrap_stops_on_the_first_rep_at_the_velocity_loss_threshold():
+    c = SetController(SetConfig.for_lift(Exercise.SQUAT))
+    ends = feed_mcvs(c, [0.70, 0.68, 0.62, 0.57, 0.55, 0.50])
+    assert len(ends) == 1
+    assert ends[0].rep == 5  # 1 - 0.55 / 0.70 = 21 %
+    assert ends[0].reason == StopReason.VELOCITY_LOSS
+    assert c.rep_count == 6, "reps after the stop are still counted"
+    assert c.phase == SetPhase.ENDED
+
+
+def test_confirm_needs_that_many_reps_in_a_row():
+    c = SetController(SetConfig.for_lift(Exercise.BENCH, confirm=2))
+    # rep 4 crosses, rep 5 recovers (streak broken), reps 6 and 7 cross
+    ends = feed_mcvs(c, [0.60, 0.58, 0.55, 0.47, 0.50, 0.46, 0.45])
+    assert [(e.rep, e.reason) for e in ends] == [(7, StopReason.VELOCITY_LOSS)]
+
+
+def test_threshold_is_configurable():
+    c = SetController(SetConfig.for_lift(Exercise.SQUAT, velocity_loss=0.30))
+    ends = feed_mcvs(c, [0.70, 0.62, 0.55, 0.48])
+    assert ends[0].rep == 4
+
+
+def test_minimal_velocity_threshold_ends_a_set_before_velocity_loss():
+    c = SetController(SetConfig.for_lift(Exercise.SQUAT))
+    ends = feed_mcvs(c, [0.33, 0.32, 0.29])
+    assert ends[0].reason == StopReason.MIN_VELOCITY
+    assert "0.30" in ends[0].detail
+
+
+def test_lifts_without_an_agreed_threshold_have_none():
+    assert SetConfig.for_lift(Exercise.ROW).min_velocity_m_s is None
+    assert SetConfig.for_lift(Exercise.BENCH).min_velocity_m_s == pytest.approx(0.17)
+
+
+@pytest.mark.parametrize(
+    ("flag", "reason"), [(RepFlag.SHORT_ROM, StopReason.SHORT_ROM), (RepFlag.GRINDING, StopReason.GRINDING)]
+)
+def test_form_breakdown_ends_an_amrap_set(flag, reason):
+    c = SetController(SetConfig.for_lift(Exercise.BENCH))
+    c.feed(rep(1, 0.5, 0.5))
+    ended = c.feed(rep(2, 0.49, 0.5, flags=[flag]))
+    assert ended is not None and ended.reason == reason and ended.rep == 2
+
+
+def test_a_failed_attempt_ends_the_set_without_counting():
+    c = SetController(SetConfig.for_lift(Exercise.SQUAT))
+    feed_mcvs(c, [0.6, 0.58])
+    ended = c.feed(FailedRepEvent(10.0, 11.0, 11.5, 0.2, 0.3))
+    assert ended is not None and ended.reason == StopReason.FAILED_REP and ended.rep == 2
+    assert c.rep_count == 2
+
+
+def test_inactivity_ends_the_set_at_a_time_that_does_not_depend_on_ticks():
+    c = SetController(SetConfig.for_lift(Exercise.SQUAT, inactivity_s=8.0))
+    c.feed(rep(1, 0.6, 0.6, t=10.0))
+    assert c.tick(17.0) is None
+    ended = c.tick(25.0)
+    assert ended is not None and ended.reason == StopReason.INACTIVITY
+    assert ended.t_s == pytest.approx(10.1 + 8.0)
+    assert c.tick(30.0) is None, "a set ends once"
+
+
+def test_no_inactivity_stop_before_the_first_rep():
+    c = SetController(SetConfig.for_lift(Exercise.SQUAT))
+    assert c.tick(1000.0) is None
+
+
+def test_fixed_set_ends_at_target_and_ignores_velocity_loss():
+    c = SetController(SetConfig.for_lift(Exercise.SQUAT, mode=SetMode.FIXED, target_reps=5))
+    ends = feed_mcvs(c, [0.7, 0.5, 0.45, 0.44, 0.43, 0.40])
+    assert [(e.rep, e.reason) for e in ends] == [(5, StopReason.TARGET_REACHED)]
+
+
+def test_fixed_set_still_ends_on_a_failed_rep():
+    c = SetController(SetConfig.for_lift(Exercise.SQUAT, mode=SetMode.FIXED, target_reps=5))
+    feed_mcvs(c, [0.7, 0.6])
+    ended = c.feed(FailedRepEvent(10.0, 11.0, 11.5, 0.2, 0.3))
+    assert ended is not None and ended.reason == StopReason.FAILED_REP
+
+
+def test_gaps_change_nothing():
+    c = SetController(SetConfig.for_lift(Exercise.SQUAT))
+    assert c.feed(GapEvent(1.0, 2.0)) is None
+    assert c.phase == SetPhase.WAITING
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"mode": SetMode.FIXED},
+        {"mode": SetMode.FIXED, "target_reps": 0},
+        {"velocity_loss": 0.0},
+        {"velocity_loss": 1.5},
+        {"confirm": 0},
+        {"inactivity_s": -1.0},
+    ],
+)
+def test_bad_settings_are_config_errors(kwargs):
+    with pytest.raises(ConfigError):
+        SetConfig(**kwargs)
