@@ -56,6 +56,11 @@ class Calibration:
         self.bx = self.by = self.bz = 0.0
         self.sums = [0.0] * 15  # n, sum u (3), sum uu^T (6), sum s, sum s*u (3), sum s^2
 
+    @property
+    def settled(self) -> bool:
+        """True once half a second of stillness has been fitted."""
+        return self.sums[0] >= 50.0
+
     def start(self, s: float) -> None:
         self.known, self.c = True, s
 
@@ -97,10 +102,9 @@ class Calibration:
 
 
 class Phase(IntEnum):
-    IDLE = 0
-    DOWN = 1
-    UP = 2
-    STALL = 3
+    IDLE = 0  # not rising: at rest, descending, walking out
+    UP = 2  # a concentric in progress
+    STALL = 3  # a concentric stopped short: it resumes (sticking point, pause) or drops back (failed attempt)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,12 +121,19 @@ class SegmenterConfig:
     max_concentric_s: float = 20.0
     quiet_accel_m_s2: float = 0.3
     quiet_time_s: float = 0.08
+    quiet_window_s: float = 0.25
+    quiet_mean_accel_m_s2: float = 0.08
+    flat_range_g: float = 0.04  # before calibration: still means the smoothed reading varies less than this
     zupt_max_velocity_m_s: float = 0.12
-    long_quiet_s: float = 1.5  # quiet this long: anchor even if integrated velocity drifted up to ...
-    long_quiet_max_velocity_m_s: float = 0.3
+    # Quiet (no acceleration) also describes a bar moving at constant speed, so a quiet stretch only anchors
+    # velocity when the integral says it is slow. But no lift keeps a steady speed for a whole second: a quiet
+    # stretch that long anchors velocity up to ``long_quiet_max_velocity_m_s`` (after lost samples, say).
+    long_quiet_s: float = 1.0
+    long_quiet_max_velocity_m_s: float = 1.0
     still_s: float = 3.0  # quiet this long: anchor whatever the integrated velocity says
     calibration_memory_s: float = 30.0
     complete_fraction: float = 0.7
+    descent_chain_s: float = 1.0  # descents closer than this add up (a pause mid-way); farther ones start afresh
     fail_drop_fraction: float = 0.3
     fail_drop_min_m: float = 0.05
     fail_min_fraction: float = 0.2
@@ -141,14 +152,20 @@ class SegmenterState:
     v: float = 0.0
     p: float = 0.0
     quiet_count: int = 0
+    recent_a: list[float] = field(default_factory=list)  # ring buffer of the last quiet_window_s of acceleration
+    recent_a_sum: float = 0.0
+    recent_s: list[float] = field(default_factory=list)  # the last quiet_time_s of smoothed specific force
+    recent_i: int = 0
     nonpos_t: float = 0.0
     nonpos_p: float = 0.0
     nonneg_t: float = 0.0
     nonneg_p: float = 0.0
     phase: Phase = Phase.IDLE
-    p_top: float = 0.0
+    in_descent: bool = False
+    descent_start_p: float = 0.0
+    descent_end_t: float = -math.inf
+    descent_m: float = 0.0  # downward travel before the coming concentric
     came_from_descent: bool = False
-    descent_m: float = 0.0
     t_b: float = 0.0
     p_b: float = 0.0
     expected_m: float = 0.0
@@ -206,6 +223,11 @@ class RepSegmenter:
         n_still = max(n_long, round(cfg.still_s * cfg.rate_hz))
         aq, vz, v_on = cfg.quiet_accel_m_s2, cfg.zupt_max_velocity_m_s, cfg.v_on_m_s
         max_trace = round(cfg.max_concentric_s * cfg.rate_hz)
+        n_window = max(1, round(cfg.quiet_window_s * cfg.rate_hz))
+        mean_limit = cfg.quiet_mean_accel_m_s2 * n_window
+        if len(st.recent_a) != n_window:
+            st.recent_a, st.recent_a_sum, st.recent_i = [0.0] * n_window, 0.0, 0
+            st.recent_s = [float(s_g[0])] * n_quiet
 
         if not st.started:
             st.started = True
@@ -219,7 +241,23 @@ class RepSegmenter:
             offset = cal.c + cal.bx * ux + cal.by * uy + cal.bz * uz
             a = (s - offset) * gravity
             a_smooth = (s_smooth - offset) * gravity
-            if -aq < a_smooth < aq:
+            # Quiet: no jolt now, and no net acceleration over the last window. The second test is what tells a
+            # still bar from a slow eccentric, whose acceleration stays small but does not average out.
+            ring = st.recent_a
+            k = st.recent_i
+            st.recent_a_sum += a - ring[k]
+            ring[k] = a
+            st.recent_s[k % n_quiet] = s_smooth
+            st.recent_i = (k + 1) % len(ring)
+            if cal.settled:
+                # At the end of a concentric the first test alone serves: waiting for the window would delay
+                # every lockout.
+                quiet = -aq < a_smooth < aq and (abs(st.recent_a_sum) < mean_limit or st.phase == Phase.UP)
+            else:
+                # Until the calibration has seen stillness, any offset in it would hide every quiet moment:
+                # judge quiet by the reading being flat instead.
+                quiet = max(st.recent_s) - min(st.recent_s) < cfg.flat_range_g
+            if quiet:
                 st.quiet_count += 1
             else:
                 if st.quiet_count >= n_quiet:
@@ -271,15 +309,18 @@ class RepSegmenter:
                     rise = st.stall_p - st.p_b
                     if st.came_from_descent and rise >= cfg.fail_min_fraction * st.expected_m:
                         events.append(FailedRepEvent(st.t_b, st.stall_t, seen, rise, st.v_peak))
-                    else:
-                        st.p_top = st.stall_p
-                    st.phase = Phase.DOWN
-                    st.came_from_descent = True
+                    st.phase = Phase.IDLE
+                    st.in_descent, st.descent_start_p, st.descent_m = True, st.stall_p, 0.0
             else:
-                if phase == Phase.IDLE and v < -v_on:
-                    st.phase = Phase.DOWN
-                    st.p_top = st.nonneg_p
-                    st.came_from_descent = True
+                # Between concentrics: add up the downward travel of recent descents (see the module docstring).
+                if v < -v_on and not st.in_descent:
+                    if t - st.descent_end_t > cfg.descent_chain_s:
+                        st.descent_m = 0.0
+                    st.in_descent, st.descent_start_p = True, st.nonneg_p
+                elif st.in_descent and v >= 0.0:
+                    st.in_descent = False
+                    st.descent_m += st.descent_start_p - st.p
+                    st.descent_end_t = t
                 if v > v_on:
                     self._start_concentric()
         return events
@@ -296,10 +337,13 @@ class RepSegmenter:
         st, cfg = self.state, self.config
         st.t_b, st.p_b = st.nonpos_t, st.nonpos_p
         st.v_peak = 0.0
-        descent = st.p_top - st.p_b if st.phase == Phase.DOWN else 0.0
-        st.came_from_descent = st.phase == Phase.DOWN and descent >= cfg.min_rom_m
-        st.descent_m = descent
-        st.expected_m = descent if st.came_from_descent else (self._reference_rom() or cfg.min_rom_m)
+        st.came_from_descent = st.descent_m >= cfg.min_rom_m
+        reference = self._reference_rom()
+        if st.came_from_descent:
+            # Drift can only inflate a descent measured over a few seconds; the set's own reps bound it.
+            st.expected_m = st.descent_m if reference is None else min(st.descent_m, reference)
+        else:
+            st.expected_m = reference or cfg.min_rom_m
         self._resume_concentric()
 
     def _resume_concentric(self) -> None:
@@ -350,8 +394,9 @@ class RepSegmenter:
         if self._is_complete(rise):
             self._emit_rep(t_end, rise, seen, events)
             st.phase = Phase.IDLE
+            st.descent_m = 0.0
         elif rise < cfg.noise_rom_m:
-            st.phase = Phase.DOWN if st.came_from_descent or st.descent_m > 0 else Phase.IDLE
+            st.phase = Phase.IDLE  # a bounce: the descent before it still counts for the next concentric
         else:
             st.phase = Phase.STALL
             st.stall_p, st.stall_t = st.p_b + rise, t_end

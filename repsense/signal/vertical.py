@@ -5,9 +5,8 @@ estimate every step, and a slow pull towards the measured specific force keeps g
 vertical specific force is then the projection ``f . up``. When the bar moves vertically its linear acceleration is
 parallel to gravity, so the pull towards ``f`` is unbiased during the lift itself.
 
-Without a gyroscope, "up" is the low-passed direction of ``f`` instead, and the vertical specific force is
-``|f|``: for vertical motion that equals the projection exactly, whatever the bar's roll, and horizontal
-accelerations enter only to second order.
+Without a gyroscope, "up" is the low-passed direction of ``f`` instead. (The magnitude ``|f|`` would ignore roll
+altogether, but it cannot go negative, and a bar braked harder than free fall at lockout reads negative.)
 
 The specific force goes out twice: as is, for integration (integration is a low-pass already, and a filter would
 delay every lockout), and low-passed (a Butterworth section designed in ``__init__``, state carried between blocks)
@@ -62,11 +61,14 @@ class VerticalSpecificForce:
         if len(acc_g) == 0:
             return np.empty(0), np.empty(0), np.empty((0, 3))
         if gyro_dps is None:
-            s = np.sqrt(np.einsum("ij,ij->i", acc_g, acc_g))
             if self.zi_up is None:
                 self.zi_up = self._zi_up_unit[:, :, None] * acc_g[0][None, None, :]
             f_slow, self.zi_up = scipy.signal.sosfilt(self.sos_up, acc_g, axis=0, zi=self.zi_up)
             up = f_slow / np.linalg.norm(f_slow, axis=1, keepdims=True)
+            # |f| does not care how the sensor turns; the slow "up" only supplies the sign, for a bar braked
+            # harder than free fall (specific force pointing down).
+            s = np.sqrt(np.einsum("ij,ij->i", acc_g, acc_g))
+            s = np.where(np.einsum("ij,ij->i", acc_g, up) < 0.0, -s, s)
         else:
             s, up = self._project(acc_g, gyro_dps)
         raw = np.column_stack([s, up])

@@ -1,0 +1,125 @@
+"""The streaming contract every processor keeps (in the manner of river's checks):
+
+- the result does not depend on how the stream is cut into blocks;
+- ``reset()`` restores the starting behaviour;
+- the input is never mutated;
+- a deep copy taken mid-stream behaves exactly like the original.
+"""
+
+import copy
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from repsense.events import Exercise
+from repsense.firmware_bridge.simulator import random_config, simulate_set
+from repsense.samples import SampleBlock
+from repsense.signal.pipeline import PipelineConfig, RepPipeline
+from repsense.signal.resample import Gap, ResamplerConfig, UniformResampler
+from repsense.signal.vertical import VerticalConfig, VerticalSpecificForce
+
+
+def _sim(exercise: Exercise, seed: int, **kw) -> SampleBlock:
+    rng = np.random.default_rng(seed)
+    return simulate_set(random_config(rng, exercise, **kw), seed).samples
+
+
+@pytest.fixture(scope="module")
+def squat_gyro() -> SampleBlock:
+    return _sim(Exercise.SQUAT, 11, rate_hz=60.0, has_gyro=True)
+
+
+@pytest.fixture(scope="module")
+def bench_nogyro() -> SampleBlock:
+    return _sim(Exercise.BENCH, 12, rate_hz=45.0, has_gyro=False)
+
+
+def run_in_pieces(block: SampleBlock, cuts: list[int], exercise: Exercise = Exercise.SQUAT):
+    pipeline = RepPipeline(PipelineConfig.for_lift(exercise))
+    events = []
+    for piece in block.split(cuts):
+        events += pipeline.feed(piece)
+    return events + pipeline.flush()
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cuts=st.lists(st.integers(1, 500), min_size=1, max_size=60))
+def test_events_do_not_depend_on_block_size(squat_gyro, cuts):
+    whole = RepPipeline(PipelineConfig.for_lift(Exercise.SQUAT)).run(squat_gyro)
+    assert whole, "the fixture set has reps"
+    assert run_in_pieces(squat_gyro, cuts) == whole
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cuts=st.lists(st.integers(1, 300), min_size=1, max_size=60))
+def test_events_do_not_depend_on_block_size_without_gyro(bench_nogyro, cuts):
+    whole = RepPipeline(PipelineConfig.for_lift(Exercise.BENCH)).run(bench_nogyro)
+    assert whole
+    assert run_in_pieces(bench_nogyro, cuts, Exercise.BENCH) == whole
+
+
+def test_sample_by_sample_equals_one_block(squat_gyro):
+    whole = RepPipeline(PipelineConfig.for_lift(Exercise.SQUAT)).run(squat_gyro)
+    assert run_in_pieces(squat_gyro, [1] * len(squat_gyro)) == whole
+
+
+def test_reset_restores_the_starting_behaviour(squat_gyro):
+    pipeline = RepPipeline(PipelineConfig.for_lift(Exercise.SQUAT))
+    first = pipeline.run(squat_gyro)
+    pipeline.reset()
+    assert pipeline.run(squat_gyro) == first
+
+
+def test_input_is_never_mutated(squat_gyro):
+    before = (squat_gyro.t_s.copy(), squat_gyro.acc_g.copy(), squat_gyro.gyro_dps.copy())
+    RepPipeline(PipelineConfig.for_lift(Exercise.SQUAT)).run(squat_gyro)
+    assert np.array_equal(before[0], squat_gyro.t_s)
+    assert np.array_equal(before[1], squat_gyro.acc_g)
+    assert np.array_equal(before[2], squat_gyro.gyro_dps)
+
+
+def test_a_deep_copy_mid_stream_behaves_the_same(squat_gyro):
+    half = len(squat_gyro) // 2
+    pipeline = RepPipeline(PipelineConfig.for_lift(Exercise.SQUAT))
+    pipeline.feed(squat_gyro.slice(0, half))
+    clone = copy.deepcopy(pipeline)
+    rest = squat_gyro.slice(half, len(squat_gyro))
+    assert clone.feed(rest) + clone.flush() == pipeline.feed(rest) + pipeline.flush()
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cuts=st.lists(st.integers(1, 200), min_size=1, max_size=40))
+def test_resampler_is_bit_identical_across_cuts(squat_gyro, cuts):
+    def run(pieces):
+        r = UniformResampler(ResamplerConfig(), 3)
+        out = []
+        for p in pieces:
+            out += r.feed(p.t_s, p.acc_g)
+        return out
+
+    def flatten(items):
+        """The output stream, wherever it was cut: grid values in order, with gaps as markers."""
+        out = []
+        for item in items:
+            if isinstance(item, Gap):
+                out.append(("gap", item.t_s, item.duration_s))
+            else:
+                out.extend(zip(item.t_s.tolist(), map(tuple, item.x.tolist()), item.enabled_at_s.tolist(), strict=True))
+        return out
+
+    whole = flatten(run([squat_gyro]))
+    assert len(whole) > 1000
+    assert flatten(run(squat_gyro.split(cuts))) == whole
+
+
+@pytest.mark.parametrize("with_gyro", [True, False])
+def test_vertical_filter_is_bit_identical_across_cuts(squat_gyro, with_gyro):
+    acc = squat_gyro.acc_g[:2000]
+    gyro = squat_gyro.gyro_dps[:2000] if with_gyro else None
+    whole = VerticalSpecificForce(VerticalConfig()).feed(acc, gyro)
+    v = VerticalSpecificForce(VerticalConfig())
+    parts = [v.feed(acc[i : i + 137], None if gyro is None else gyro[i : i + 137]) for i in range(0, 2000, 137)]
+    for k in range(3):
+        assert np.array_equal(np.concatenate([p[k] for p in parts]), whole[k])
