@@ -130,7 +130,8 @@ class SegmenterConfig:
     # stretch that long anchors velocity up to ``long_quiet_max_velocity_m_s`` (after lost samples, say).
     long_quiet_s: float = 1.0
     long_quiet_max_velocity_m_s: float = 1.0
-    still_s: float = 3.0  # quiet this long: anchor whatever the integrated velocity says
+    still_range_g: float = 0.02  # over long_quiet_s, 0.1 s means within this band: the bar is still
+    stale_calibration_s: float = 4.0  # no calibration sample for this long: let a long flat stretch provide one
     calibration_memory_s: float = 30.0
     complete_fraction: float = 0.7
     descent_chain_s: float = 1.0  # descents closer than this add up (a pause mid-way); farther ones start afresh
@@ -155,6 +156,13 @@ class SegmenterState:
     recent_a: list[float] = field(default_factory=list)  # ring buffer of the last quiet_window_s of acceleration
     recent_a_sum: float = 0.0
     recent_s: list[float] = field(default_factory=list)  # the last quiet_time_s of smoothed specific force
+    block_means: list[float] = field(default_factory=list)  # 0.1 s means of it over the last long_quiet_s
+    block_sum: float = 0.0
+    block_n: int = 0
+    block_i: int = 0
+    flat_long: bool = False
+    cal_pending: int = 0
+    last_cal_t: float = -math.inf
     recent_i: int = 0
     nonpos_t: float = 0.0
     nonpos_p: float = 0.0
@@ -220,7 +228,7 @@ class RepSegmenter:
         gravity = STANDARD_GRAVITY_M_S2
         n_quiet = max(1, round(cfg.quiet_time_s * cfg.rate_hz))
         n_long = max(n_quiet, round(cfg.long_quiet_s * cfg.rate_hz))
-        n_still = max(n_long, round(cfg.still_s * cfg.rate_hz))
+        n_block = max(1, round(0.1 * cfg.rate_hz))
         aq, vz, v_on = cfg.quiet_accel_m_s2, cfg.zupt_max_velocity_m_s, cfg.v_on_m_s
         max_trace = round(cfg.max_concentric_s * cfg.rate_hz)
         n_window = max(1, round(cfg.quiet_window_s * cfg.rate_hz))
@@ -228,6 +236,7 @@ class RepSegmenter:
         if len(st.recent_a) != n_window:
             st.recent_a, st.recent_a_sum, st.recent_i = [0.0] * n_window, 0.0, 0
             st.recent_s = [float(s_g[0])] * n_quiet
+            st.block_means = [math.inf, -math.inf] + [0.0] * max(0, round(cfg.long_quiet_s * 10) - 2)
 
         if not st.started:
             st.started = True
@@ -249,6 +258,7 @@ class RepSegmenter:
             ring[k] = a
             st.recent_s[k % n_quiet] = s_smooth
             st.recent_i = (k + 1) % len(ring)
+            flat_now = max(st.recent_s) - min(st.recent_s) < cfg.flat_range_g
             if cal.settled:
                 # At the end of a concentric the first test alone serves: waiting for the window would delay
                 # every lockout.
@@ -256,29 +266,44 @@ class RepSegmenter:
             else:
                 # Until the calibration has seen stillness, any offset in it would hide every quiet moment:
                 # judge quiet by the reading being flat instead.
-                quiet = max(st.recent_s) - min(st.recent_s) < cfg.flat_range_g
+                quiet = flat_now
             if quiet:
                 st.quiet_count += 1
             else:
-                if st.quiet_count >= n_quiet:
+                if st.cal_pending:
                     cal.solve()
+                    st.cal_pending = 0
                 st.quiet_count = 0
             v_before = st.v
             st.v += 0.5 * (a + st.a_prev) * dt
             st.a_prev = a
             st.p += st.v * dt
 
+            # Still for a long while, judged without the calibration: the reading's 0.1 s means have stayed within
+            # a narrow band for long_quiet_s. This is the way out when the calibration itself has gone stale (the
+            # bar turned, so accelerometer bias projects differently) and hides every quiet moment.
+            st.block_sum += s_smooth
+            st.block_n += 1
+            if st.block_n == n_block:
+                st.block_means[st.block_i] = st.block_sum / n_block
+                st.block_i = (st.block_i + 1) % len(st.block_means)
+                st.block_sum, st.block_n = 0.0, 0
+                st.flat_long = max(st.block_means) - min(st.block_means) < cfg.still_range_g
             zupt_residual = None
             qc = st.quiet_count
-            if qc >= n_quiet:
-                v_abs = abs(st.v)
-                if v_abs < vz or (qc >= n_long and v_abs < cfg.long_quiet_max_velocity_m_s) or qc >= n_still:
-                    zupt_residual = st.v
-                    st.v = 0.0
-                    if qc >= 2 * n_quiet:  # the first quiet samples still carry the tail of the motion
-                        cal.add(s_smooth, ux, uy, uz)
-                    if qc % 50 == 0:
+            v_abs = abs(st.v)
+            if (qc >= n_quiet and (v_abs < vz or (qc >= n_long and v_abs < cfg.long_quiet_max_velocity_m_s))) or (
+                st.flat_long and flat_now and t - st.last_cal_t > cfg.stale_calibration_s
+            ):
+                zupt_residual = st.v
+                st.v = 0.0
+                if qc >= 2 * n_quiet or st.flat_long:  # the first quiet samples still carry the tail of the motion
+                    cal.add(s_smooth, ux, uy, uz)
+                    st.last_cal_t = t
+                    st.cal_pending += 1
+                    if st.cal_pending >= 50:
                         cal.solve()
+                        st.cal_pending = 0
             v = st.v
             if v <= 0.0:
                 st.nonpos_t, st.nonpos_p = t, st.p
