@@ -30,6 +30,18 @@ MIN_ROM_M: dict[Exercise, float] = {
     Exercise.OTHER: 0.12,
 }
 
+#: Longest concentric range a lift plausibly has (m): a tall lifter's full squat or overhead press.
+MAX_ROM_M: dict[Exercise, float] = {
+    Exercise.SQUAT: 0.85,
+    Exercise.BENCH: 0.55,
+    Exercise.DEADLIFT: 0.75,
+    Exercise.RDL: 0.7,
+    Exercise.OHP: 0.75,
+    Exercise.ROW: 0.6,
+    Exercise.CURL: 0.7,
+    Exercise.OTHER: 1.2,
+}
+
 
 @dataclass(frozen=True, slots=True)
 class PipelineConfig:
@@ -48,6 +60,7 @@ class PipelineConfig:
             rate_hz=rate,
             needs_descent=exercise.starts_from_top,
             min_rom_m=MIN_ROM_M[exercise],
+            max_rom_m=MAX_ROM_M[exercise],
             estimated_velocity=placement == Placement.WRIST,
         )
         return PipelineConfig(

@@ -114,6 +114,7 @@ class SegmenterConfig:
     rate_hz: float = 100.0
     needs_descent: bool = False  # squat, bench, ohp: a rep must follow a descent
     min_rom_m: float = 0.15
+    max_rom_m: float = 1.0
     noise_rom_m: float = 0.04
     v_on_m_s: float = 0.06
     lockout_velocity_m_s: float = 0.02
@@ -162,6 +163,8 @@ class SegmenterState:
     block_i: int = 0
     flat_long: bool = False
     cal_pending: int = 0
+    warmup: int = 0
+    anchored_last: bool = False
     last_cal_t: float = -math.inf
     recent_i: int = 0
     nonpos_t: float = 0.0
@@ -232,6 +235,7 @@ class RepSegmenter:
         aq, vz, v_on = cfg.quiet_accel_m_s2, cfg.zupt_max_velocity_m_s, cfg.v_on_m_s
         max_trace = round(cfg.max_concentric_s * cfg.rate_hz)
         n_window = max(1, round(cfg.quiet_window_s * cfg.rate_hz))
+        n_onset = min(n_window, n_quiet)
         mean_limit = cfg.quiet_mean_accel_m_s2 * n_window
         if len(st.recent_a) != n_window:
             st.recent_a, st.recent_a_sum, st.recent_i = [0.0] * n_window, 0.0, 0
@@ -267,13 +271,21 @@ class RepSegmenter:
                 # Until the calibration has seen stillness, any offset in it would hide every quiet moment:
                 # judge quiet by the reading being flat instead.
                 quiet = flat_now
+            if st.warmup < n_window:
+                st.warmup += 1  # the window is not full yet (start, or after a gap): nothing is quiet
+                quiet = False
             if quiet:
                 st.quiet_count += 1
             else:
                 if st.cal_pending:
                     cal.solve()
                     st.cal_pending = 0
+                if st.anchored_last:
+                    # Motion began within the last few samples while they were still anchored to zero; give
+                    # their acceleration back, or every smooth start would lose its first few cm/s.
+                    st.v = sum(ring[(k - j) % n_window] for j in range(1, n_onset + 1)) * dt
                 st.quiet_count = 0
+            st.anchored_last = False
             v_before = st.v
             st.v += 0.5 * (a + st.a_prev) * dt
             st.a_prev = a
@@ -297,6 +309,10 @@ class RepSegmenter:
             ):
                 zupt_residual = st.v
                 st.v = 0.0
+                st.anchored_last = True
+                if v_abs >= vz and st.phase == Phase.IDLE:
+                    # This anchor removed real drift: a descent measured through it is drift as much as travel.
+                    st.in_descent, st.descent_m = False, 0.0
                 if qc >= 2 * n_quiet or st.flat_long:  # the first quiet samples still carry the tail of the motion
                     cal.add(s_smooth, ux, uy, uz)
                     st.last_cal_t = t
@@ -365,8 +381,9 @@ class RepSegmenter:
         st.came_from_descent = st.descent_m >= cfg.min_rom_m
         reference = self._reference_rom()
         if st.came_from_descent:
-            # Drift can only inflate a descent measured over a few seconds; the set's own reps bound it.
-            st.expected_m = st.descent_m if reference is None else min(st.descent_m, reference)
+            # Drift can only inflate a descent measured over a few seconds; the set's own reps bound it, and
+            # before there are any, the longest range of motion the lift has.
+            st.expected_m = min(st.descent_m, cfg.max_rom_m if reference is None else reference)
         else:
             st.expected_m = reference or cfg.min_rom_m
         self._resume_concentric()
