@@ -30,6 +30,7 @@ from __future__ import annotations
 import copy
 import math
 import statistics
+from collections import deque
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -118,6 +119,9 @@ class SegmenterConfig:
     noise_rom_m: float = 0.04
     v_on_m_s: float = 0.06
     lockout_velocity_m_s: float = 0.02
+    pre_history_s: float = 1.5  # how far before the concentric's start the history is searched again
+    closure_min_m_s: float = 0.02  # smaller closure offsets are left alone
+    drift_fraction: float = 0.35  # quiet after the peak with velocity below this share of it: lockout with drift
     confirm_s: float = 0.2  # after velocity crosses zero, wait this long for the bar to go quiet
     max_concentric_s: float = 20.0
     quiet_accel_m_s2: float = 0.3
@@ -182,9 +186,14 @@ class SegmenterState:
     expected_m: float = 0.0
     v_peak: float = 0.0
     crossed_t: float | None = None  # velocity crossed zero here; waiting to confirm lockout
-    trace_t: list[float] = field(default_factory=list)  # the concentric so far, for drift correction at its end
-    trace_v: list[float] = field(default_factory=list)
-    trace_p: list[float] = field(default_factory=list)
+    history: deque[tuple[float, float, float]] = field(default_factory=deque)  # recent (t, v, p)
+    prev_anchor_t: float = -math.inf  # the last zero-velocity update before the current motion
+    last_anchor_t: float = -math.inf
+    top_t: float | None = None  # the last rep's lockout, for closure in touch-and-go sets
+    top_p: float = 0.0
+    closure_ok: bool = False  # no anchor since that lockout
+    end_p: float = 0.0
+    v_peak_run: float = 0.0  # the highest integrated velocity since this concentric (re)started
     stall_p: float = 0.0
     stall_t: float = 0.0
     rep_count: int = 0
@@ -233,7 +242,9 @@ class RepSegmenter:
         n_long = max(n_quiet, round(cfg.long_quiet_s * cfg.rate_hz))
         n_block = max(1, round(0.1 * cfg.rate_hz))
         aq, vz, v_on = cfg.quiet_accel_m_s2, cfg.zupt_max_velocity_m_s, cfg.v_on_m_s
-        max_trace = round(cfg.max_concentric_s * cfg.rate_hz)
+        history_len = round((cfg.max_concentric_s + cfg.pre_history_s + 1.0) * cfg.rate_hz)
+        if st.history.maxlen != history_len:
+            st.history = deque(st.history, maxlen=history_len)
         n_window = max(1, round(cfg.quiet_window_s * cfg.rate_hz))
         n_onset = min(n_window, n_quiet)
         mean_limit = cfg.quiet_mean_accel_m_s2 * n_window
@@ -310,6 +321,10 @@ class RepSegmenter:
                 zupt_residual = st.v
                 st.v = 0.0
                 st.anchored_last = True
+                if st.last_anchor_t < t - 1.5 * dt:
+                    st.prev_anchor_t = st.last_anchor_t  # a new quiet stretch: remember where the last one ended
+                st.last_anchor_t = t
+                st.closure_ok = False
                 if v_abs >= vz and st.phase == Phase.IDLE:
                     # This anchor removed real drift: a descent measured through it is drift as much as travel.
                     st.in_descent, st.descent_m = False, 0.0
@@ -327,12 +342,19 @@ class RepSegmenter:
                 st.nonneg_t, st.nonneg_p = t, st.p
 
             phase = st.phase
+            st.history.append((t, v, st.p))
             if phase == Phase.UP:
-                st.trace_t.append(t)
-                st.trace_v.append(v)
-                st.trace_p.append(st.p)
+                if v > st.v_peak_run:
+                    st.v_peak_run = v
                 if zupt_residual is not None:
                     self._finish_concentric(zupt_residual, t, seen, events)
+                elif qc == n_quiet and st.v_peak_run > 0.0 and abs(v) < cfg.drift_fraction * st.v_peak_run:
+                    # Quiet, but the integral says the bar still moves: drift, if this was lockout. Judge the rep
+                    # now on that assumption (a sticking point just resumes the concentric if it falls short),
+                    # rather than wait a second for the long-quiet anchor.
+                    self._finish_concentric(v, t, seen, events)
+                    if st.phase != Phase.UP and st.phase != Phase.STALL:
+                        st.v = 0.0
                 elif st.crossed_t is None:
                     if v <= 0.0:
                         # Velocity crossed zero between two grid samples: lockout, or a sticking point.
@@ -340,7 +362,7 @@ class RepSegmenter:
                         st.crossed_t = t - dt + frac * dt
                 elif v > v_on:
                     st.crossed_t = None  # it was a sticking point: the same concentric goes on
-                elif v < -v_on or t - st.crossed_t >= cfg.confirm_s or len(st.trace_t) >= max_trace:
+                elif v < -v_on or t - st.crossed_t >= cfg.confirm_s or t - st.t_b >= cfg.max_concentric_s:
                     self._finish_concentric(0.0, t, seen, events)
             elif phase == Phase.STALL:
                 drop = max(cfg.fail_drop_min_m, cfg.fail_drop_fraction * (st.stall_p - st.p_b))
@@ -370,8 +392,8 @@ class RepSegmenter:
         """End of stream: a concentric still rising that has already risen enough counts as a rep."""
         st = self.state
         events: list[RepEvent | FailedRepEvent] = []
-        if st.phase == Phase.UP and st.trace_t:
-            self._finish_concentric(0.0, st.trace_t[-1], last_seen_s, events)
+        if st.phase == Phase.UP and st.history:
+            self._finish_concentric(0.0, st.history[-1][0], last_seen_s, events)
         return events
 
     def _start_concentric(self) -> None:
@@ -391,39 +413,82 @@ class RepSegmenter:
     def _resume_concentric(self) -> None:
         st = self.state
         st.phase = Phase.UP
+        st.v_peak_run = 0.0
         st.crossed_t = None
-        st.trace_t, st.trace_v, st.trace_p = [st.nonpos_t], [0.0], [st.nonpos_p]
 
     def _finish_concentric(
         self, residual_m_s: float, t_now: float, seen: float, events: list[RepEvent | FailedRepEvent]
     ) -> None:
-        """Close the concentric: remove the drift found at the anchor, then find lockout and the ROM.
+        """Close the concentric: model the velocity drift, remove it, then find the lowest point, lockout and ROM.
 
-        ``residual_m_s`` is the velocity a zero-velocity update just removed at ``t_now`` (0 without one). The drift
-        is taken to have grown linearly from the lowest point, where velocity was zero by definition.
+        The drift model, in order of preference:
+
+        - ``residual_m_s`` is the velocity a zero-velocity update just removed at ``t_now``: the drift grew
+          linearly since the previous anchor, where velocity was zero;
+        - with no anchor since the previous rep's lockout (touch-and-go), the bar came back to that lockout
+          height: the height it gained since is an offset in velocity, spread over the cycle;
+        - otherwise none.
+
+        Start and end are then found again on the corrected velocity, from the recent history, so a drifted
+        zero crossing does not clip either end of the rep.
         """
         st, cfg = self.state, self.config
         dt = 1.0 / cfg.rate_hz
-        span = max(t_now - st.t_b, dt)
-        drift_rate = residual_m_s / span
-        tt, vv, pp = st.trace_t, st.trace_v, st.trace_p
-        corrected = [v - drift_rate * (t - st.t_b) for t, v in zip(tt, vv, strict=True)]
-        peak_i = max(range(len(corrected)), key=corrected.__getitem__)
-        end_t, end_i = tt[-1], len(tt) - 1
-        # Lockout: where corrected velocity falls to (nearly) zero. The small margin keeps the estimate out of the
-        # still stretch that follows, where the corrected velocity only tends to zero.
-        eps = cfg.lockout_velocity_m_s
-        for i in range(peak_i + 1, len(corrected)):
-            if corrected[i] <= eps:
-                prev = corrected[i - 1]
-                frac = (prev - eps) / (prev - corrected[i]) if prev > eps else 1.0
-                end_t, end_i = tt[i - 1] + frac * dt, i
-                break
-        end_p = pp[end_i] - (tt[end_i] - end_t) * max(corrected[end_i - 1] if end_i else 0.0, 0.0) * 0.5
-        rise = end_p - st.p_b - drift_rate * (end_t - st.t_b) ** 2 / 2.0
-        st.v_peak = max(st.v_peak, corrected[peak_i])
-        st.trace_t, st.trace_v, st.trace_p = [], [], []
+        since = st.t_b - cfg.pre_history_s
+        hist = [h for h in st.history if h[0] >= since]
+        tt = [h[0] for h in hist]
+        vv = [h[1] for h in hist]
+        pp = [h[2] for h in hist]
+        if residual_m_s != 0.0:
+            anchor = min(st.prev_anchor_t, tt[0]) if math.isfinite(st.prev_anchor_t) else tt[0]
+            rate = residual_m_s / max(t_now - anchor, dt)
+            corrected = [v - rate * (t - anchor) for t, v in zip(tt, vv, strict=True)]
+        else:
+            corrected = vv
+        first = max(0, next((i for i, t in enumerate(tt) if t >= st.t_b), 0))
+        start_t, end_t, rise, end_i = self._locate(tt, corrected, first)
+        if residual_m_s == 0.0 and st.closure_ok and st.top_t is not None and 0.5 < end_t - st.top_t < 8.0:
+            gained = pp[end_i] - st.top_p
+            offset = gained / (end_t - st.top_t)
+            if abs(offset) > cfg.closure_min_m_s:
+                corrected = [v - offset if t > st.top_t else v for t, v in zip(tt, vv, strict=True)]
+                start_t, end_t, rise, end_i = self._locate(tt, corrected, first)
+                st.v -= offset  # the bar is still moving: correct what follows, too
+        st.t_b = start_t
+        st.v_peak = max(st.v_peak, max(corrected[first:], default=0.0))
+        st.end_p = pp[end_i]
         self._end_concentric(end_t, rise, seen, events)
+
+    def _locate(self, tt: list[float], vv: list[float], first: int) -> tuple[float, float, float, int]:
+        """On corrected velocity: (start, lockout, rise, index at lockout) of the concentric peaking after
+        ``first``. Start is the last zero crossing before the peak; lockout where velocity falls to nearly zero
+        (the small margin keeps it out of the still stretch after, where corrected velocity only tends to 0)."""
+        dt = 1.0 / self.config.rate_hz
+        eps = self.config.lockout_velocity_m_s
+        n = len(vv)
+        peak = max(range(first, n), key=vv.__getitem__) if first < n else n - 1
+        # The start: back from the peak to where velocity rose through the same small margin, then along that
+        # slope to zero. (Creeping through the margin's band before the lift, e.g. a drifting rest, is no start.)
+        start_i = peak
+        while start_i > 0 and vv[start_i - 1] > eps:
+            start_i -= 1
+        start_t = tt[start_i]
+        if start_i > 0:
+            lo, hi = vv[start_i - 1], vv[start_i]
+            slope = (hi - lo) / dt
+            start_t = tt[start_i - 1] + ((eps - lo) / (hi - lo) if hi > lo else 1.0) * dt
+            if slope > 0.0:
+                start_t -= min(eps / slope, dt * 5)
+        end_i = n - 1
+        end_t = tt[end_i]
+        for i in range(peak + 1, n):
+            if vv[i] <= eps:
+                prev = vv[i - 1]
+                end_t = tt[i - 1] + ((prev - eps) / (prev - vv[i]) if prev > eps else 1.0) * dt
+                end_i = i
+                break
+        rise = sum(0.5 * (vv[i] + vv[i + 1]) for i in range(max(start_i - 1, 0), end_i)) * dt
+        return start_t, end_t, rise, end_i
 
     def _is_complete(self, rise: float) -> bool:
         st, cfg = self.state, self.config
@@ -437,11 +502,12 @@ class RepSegmenter:
             self._emit_rep(t_end, rise, seen, events)
             st.phase = Phase.IDLE
             st.descent_m = 0.0
+            st.top_t, st.top_p, st.closure_ok = t_end, st.end_p, True
         elif rise < cfg.noise_rom_m:
             st.phase = Phase.IDLE  # a bounce: the descent before it still counts for the next concentric
         else:
             st.phase = Phase.STALL
-            st.stall_p, st.stall_t = st.p_b + rise, t_end
+            st.stall_p, st.stall_t = st.end_p, t_end
 
     def _emit_rep(self, t_end: float, rom: float, seen: float, events: list[RepEvent | FailedRepEvent]) -> None:
         st, cfg = self.state, self.config
