@@ -76,7 +76,48 @@ def build_parser() -> argparse.ArgumentParser:
     gyro.add_argument("--no-gyro", dest="gyro", action="store_const", const=False, help="never with gyroscope")
     p.add_argument("--clean", action="store_true", help="a clean set without nuisances")
     p.add_argument("--samples", action="store_true", help="write the bundled demo recordings instead")
+
+    p = sub.add_parser("live", help="count reps live from a sensor on a serial port")
+    p.add_argument("--port", required=True, help="serial port, e.g. /dev/ttyUSB0 or an emulator's /dev/pts/N")
+    p.add_argument("--baud", type=int, default=921_600, help="baud rate (921600; ignored by USB CDC and ptys)")
+    p.add_argument("--format", choices=["frame", "csv", "auto"], default="auto", help="wire format (auto)")
+    _add_set_options(p)
+    p.add_argument("--record", type=Path, metavar="FILE", help="write the session as a v1 recording")
+    p.add_argument("--json", action="store_true", help="print only the JSON result (as replay --json) at the end")
+    p.add_argument(
+        "--give-up", type=float, default=30.0, metavar="S", help="end when the sensor is gone for S seconds (30)"
+    )
+    p.add_argument("--speed", type=float, default=1.0, help="the sensor is an emulator playing X times faster (1)")
+
+    p = sub.add_parser("emulate", help="play a recording as a sensor would, on a pseudo-terminal or a port")
+    p.add_argument("file", type=Path, help="a v1 recording (CSV)")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--pty", action="store_true", help="create a pseudo-terminal; prints 'device: PATH' first")
+    where.add_argument("--port", help="write to this serial port instead")
+    p.add_argument("--link", type=Path, metavar="PATH", help="with --pty: keep a symlink PATH to the current device")
+    p.add_argument("--baud", type=int, default=921_600, help="with --port: baud rate (921600)")
+    p.add_argument("--format", choices=["frame", "csv"], default="frame", help="wire format (frame)")
+    p.add_argument("--speed", type=float, default=1.0, help="play X times faster than real time (1)")
+    p.add_argument("--corrupt", type=_rate, default=0.0, metavar="PCT", help="corrupt this %% of bytes (0)")
+    p.add_argument("--drop", type=_rate, default=0.0, metavar="PCT", help="drop this %% of frames or lines (0)")
+    p.add_argument("--noise-at", type=float, metavar="S", help="a burst of random bytes at S s into the recording")
+    p.add_argument("--noise-bytes", type=int, default=256, metavar="N", help="bytes in the noise burst (256)")
+    p.add_argument("--disconnect-at", type=float, metavar="S", help="unplug the sensor at S s into the recording")
+    p.add_argument("--disconnect-for", type=float, default=2.0, metavar="S", help="... for S s of recording (2)")
+    p.add_argument("--seed", type=int, default=0, help="random seed for the faults (0)")
+    p.add_argument("--no-wait", action="store_true", help="start at once instead of waiting for a reader")
     return parser
+
+
+def _rate(text: str) -> float:
+    """A percentage from 0 (inclusive) to 100, as a fraction."""
+    try:
+        value = float(text.rstrip("%"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage") from None
+    if not 0.0 <= value < 100.0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be from 0 to below 100")
+    return value / 100.0
 
 
 def _set_config(args: argparse.Namespace, exercise: Exercise) -> SetConfig:
@@ -144,7 +185,19 @@ def cmd_simulate(args: argparse.Namespace, out: Console) -> int:
     return 0
 
 
-COMMANDS = {"replay": cmd_replay, "simulate": cmd_simulate}
+def cmd_live(args: argparse.Namespace, out: Console) -> int:
+    from repsense.core.livecli import run_live
+
+    return run_live(args, _set_config, out)
+
+
+def cmd_emulate(args: argparse.Namespace, out: Console) -> int:
+    from repsense.core.livecli import run_emulate
+
+    return run_emulate(args)
+
+
+COMMANDS = {"replay": cmd_replay, "simulate": cmd_simulate, "live": cmd_live, "emulate": cmd_emulate}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -508,6 +508,9 @@ class RepSegmenter:
         else:
             st.phase = Phase.STALL
             st.stall_p, st.stall_t = st.end_p, t_end
+            # Where the bar turned is the best reference there is for closure; in a drifting touch-and-go set
+            # that is what lets the next rep be seen at all.
+            st.top_t, st.top_p, st.closure_ok = t_end, st.end_p, True
 
     def _emit_rep(self, t_end: float, rom: float, seen: float, events: list[RepEvent | FailedRepEvent]) -> None:
         st, cfg = self.state, self.config
