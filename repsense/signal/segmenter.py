@@ -143,6 +143,7 @@ class SegmenterConfig:
     fail_drop_fraction: float = 0.3
     fail_drop_min_m: float = 0.05
     fail_min_fraction: float = 0.2
+    stall_timeout_s: float = 4.0
     short_rom_fraction: float = 0.8
     grinding_factor: float = 2.0
     reference_reps: int = 3
@@ -196,6 +197,7 @@ class SegmenterState:
     v_peak_run: float = 0.0  # the highest integrated velocity since this concentric (re)started
     stall_p: float = 0.0
     stall_t: float = 0.0
+    stall_rise: float = 0.0
     rep_count: int = 0
     best_mcv: float = 0.0
     roms: list[float] = field(default_factory=list)
@@ -365,15 +367,18 @@ class RepSegmenter:
                 elif v < -v_on or t - st.crossed_t >= cfg.confirm_s or t - st.t_b >= cfg.max_concentric_s:
                     self._finish_concentric(0.0, t, seen, events)
             elif phase == Phase.STALL:
-                drop = max(cfg.fail_drop_min_m, cfg.fail_drop_fraction * (st.stall_p - st.p_b))
+                drop = max(cfg.fail_drop_min_m, cfg.fail_drop_fraction * st.stall_rise)
                 if v > v_on:
                     self._resume_concentric()
                 elif st.p < st.stall_p - drop:
-                    rise = st.stall_p - st.p_b
+                    rise = st.stall_rise
                     if st.came_from_descent and rise >= cfg.fail_min_fraction * st.expected_m:
                         events.append(FailedRepEvent(st.t_b, st.stall_t, seen, rise, st.v_peak))
                     st.phase = Phase.IDLE
                     st.in_descent, st.descent_start_p, st.descent_m = True, st.stall_p, 0.0
+                elif t - st.stall_t > cfg.stall_timeout_s:
+                    st.phase = Phase.IDLE  # held, then neither finished nor dropped: whatever it was, it is over
+                    st.in_descent, st.descent_m = False, 0.0
             else:
                 # Between concentrics: add up the downward travel of recent descents (see the module docstring).
                 if v < -v_on and not st.in_descent:
@@ -507,7 +512,7 @@ class RepSegmenter:
             st.phase = Phase.IDLE  # a bounce: the descent before it still counts for the next concentric
         else:
             st.phase = Phase.STALL
-            st.stall_p, st.stall_t = st.end_p, t_end
+            st.stall_p, st.stall_t, st.stall_rise = st.end_p, t_end, rise
             # Where the bar turned is the best reference there is for closure; in a drifting touch-and-go set
             # that is what lets the next rep be seen at all.
             st.top_t, st.top_p, st.closure_ok = t_end, st.end_p, True
