@@ -44,8 +44,11 @@ class Calibration:
     """What the accelerometer reads for 1 g along "up": ``s = c + b . up`` when the bar is still.
 
     ``c`` absorbs scale error and the bias along the mean "up"; ``b`` is the bias vector, which matters when the bar
-    rolls and changes which part of it lies along the vertical. Fitted by ridge regression over still samples,
-    with exponential forgetting; ``b`` stays near zero until the bar has been still in several orientations.
+    rolls and changes which part of it lies along the vertical. Fitted by ridge regression with exponential
+    forgetting over still samples and over whole movements: between two still moments the bar's mean vertical
+    acceleration is zero, so the mean of ``s`` over a movement equals ``c + b . (mean up)``. A bar that rolls as
+    it moves and rests at one orientation only still reveals the part of ``b`` that its roll brings into play;
+    the rest of ``b`` stays near zero (ridge).
     """
 
     RIDGE = 0.003  # rad^2: orientations closer than ~3 degrees tell nothing about b
@@ -65,29 +68,14 @@ class Calibration:
     def start(self, s: float) -> None:
         self.known, self.c = True, s
 
-    def add(self, s: float, ux: float, uy: float, uz: float) -> None:
+    def add(self, s: float, ux: float, uy: float, uz: float, weight: float = 1.0) -> None:
+        """One observation ``s = c + b . u`` (a still sample, or the mean over a rest-to-rest motion)."""
         f = self.forget
         m = self.sums
-        for i, x in enumerate(
-            (
-                1.0,
-                ux,
-                uy,
-                uz,
-                ux * ux,
-                ux * uy,
-                ux * uz,
-                uy * uy,
-                uy * uz,
-                uz * uz,
-                s,
-                s * ux,
-                s * uy,
-                s * uz,
-                s * s,
-            )
-        ):
-            m[i] = m[i] * f + x
+        w = weight
+        row = (1.0, ux, uy, uz, ux * ux, ux * uy, ux * uz, uy * uy, uy * uz, uz * uz, s, s * ux, s * uy, s * uz, s * s)
+        for i, x in enumerate(row):
+            m[i] = m[i] * f + w * x
 
     def solve(self) -> None:
         n, sx, sy, sz, xx, xy, xz, yy, yz, zz, sm, smx, smy, smz, _ = self.sums
@@ -138,6 +126,8 @@ class SegmenterConfig:
     still_range_g: float = 0.02  # over long_quiet_s, 0.1 s means within this band: the bar is still
     stale_calibration_s: float = 4.0  # no calibration sample for this long: let a long flat stretch provide one
     calibration_memory_s: float = 30.0
+    movement_weight: float = 0.1  # a movement's mean counts as this many still samples per sample
+    hole_s: float = 0.05  # a grid sample interpolated over a longer hole in the input
     complete_fraction: float = 0.7
     descent_chain_s: float = 1.0  # descents closer than this add up (a pause mid-way); farther ones start afresh
     fail_drop_fraction: float = 0.3
@@ -169,6 +159,12 @@ class SegmenterState:
     flat_long: bool = False
     cal_pending: int = 0
     warmup: int = 0
+    move_s: float = 0.0  # sums since the last anchor, for the calibration's movement rows
+    move_ux: float = 0.0
+    move_uy: float = 0.0
+    move_uz: float = 0.0
+    move_n: int = 0
+    move_hole: bool = False
     anchored_last: bool = False
     last_cal_t: float = -math.inf
     recent_i: int = 0
@@ -249,6 +245,7 @@ class RepSegmenter:
             st.history = deque(st.history, maxlen=history_len)
         n_window = max(1, round(cfg.quiet_window_s * cfg.rate_hz))
         n_onset = min(n_window, n_quiet)
+        n_min_move, n_max_move = round(0.3 * cfg.rate_hz), round(20.0 * cfg.rate_hz)
         mean_limit = cfg.quiet_mean_accel_m_s2 * n_window
         if len(st.recent_a) != n_window:
             st.recent_a, st.recent_a_sum, st.recent_i = [0.0] * n_window, 0.0, 0
@@ -284,6 +281,8 @@ class RepSegmenter:
                 # Until the calibration has seen stillness, any offset in it would hide every quiet moment:
                 # judge quiet by the reading being flat instead.
                 quiet = flat_now
+            was_anchored = st.anchored_last
+            st.anchored_last = False
             if st.warmup < n_window:
                 st.warmup += 1  # the window is not full yet (start, or after a gap): nothing is quiet
                 quiet = False
@@ -293,12 +292,11 @@ class RepSegmenter:
                 if st.cal_pending:
                     cal.solve()
                     st.cal_pending = 0
-                if st.anchored_last:
+                if was_anchored:
                     # Motion began within the last few samples while they were still anchored to zero; give
                     # their acceleration back, or every smooth start would lose its first few cm/s.
                     st.v = sum(ring[(k - j) % n_window] for j in range(1, n_onset + 1)) * dt
                 st.quiet_count = 0
-            st.anchored_last = False
             v_before = st.v
             st.v += 0.5 * (a + st.a_prev) * dt
             st.a_prev = a
@@ -323,6 +321,18 @@ class RepSegmenter:
                 zupt_residual = st.v
                 st.v = 0.0
                 st.anchored_last = True
+                n_move = st.move_n
+                if not was_anchored and n_min_move <= n_move <= n_max_move and not st.move_hole:
+                    cal.add(
+                        st.move_s / n_move,
+                        st.move_ux / n_move,
+                        st.move_uy / n_move,
+                        st.move_uz / n_move,
+                        n_move * cfg.movement_weight,
+                    )
+                    st.cal_pending += 50  # solve now
+                st.move_s = st.move_ux = st.move_uy = st.move_uz = 0.0
+                st.move_n, st.move_hole = 0, False
                 if st.last_anchor_t < t - 1.5 * dt:
                     st.prev_anchor_t = st.last_anchor_t  # a new quiet stretch: remember where the last one ended
                 st.last_anchor_t = t
@@ -337,6 +347,14 @@ class RepSegmenter:
                     if st.cal_pending >= 50:
                         cal.solve()
                         st.cal_pending = 0
+            if zupt_residual is None:
+                st.move_s += s
+                st.move_ux += ux
+                st.move_uy += uy
+                st.move_uz += uz
+                st.move_n += 1
+                if seen - t > cfg.hole_s:
+                    st.move_hole = True  # interpolated over lost samples: the mean would be made up
             v = st.v
             if v <= 0.0:
                 st.nonpos_t, st.nonpos_p = t, st.p
