@@ -31,7 +31,7 @@ class VerticalConfig:
     lowpass_hz: float = 10.0
     lowpass_order: int = 2
     up_time_constant_s: float = 1.0
-    up_lowpass_hz: float = 0.5  # no-gyro path: bandwidth of the "up" estimate
+    up_lowpass_hz: float = 2.0  # no-gyro path: bandwidth of the "up" estimate
 
 
 class VerticalSpecificForce:
