@@ -123,7 +123,8 @@ class SegmenterConfig:
     # stretch that long anchors velocity up to ``long_quiet_max_velocity_m_s`` (after lost samples, say).
     long_quiet_s: float = 1.0
     long_quiet_max_velocity_m_s: float = 1.0
-    still_range_g: float = 0.02  # over long_quiet_s, 0.1 s means within this band: the bar is still
+    still_range_g: float = 0.02  # over stale_still_s, 0.1 s means within this band: the bar is still
+    stale_still_s: float = 2.0  # longer than the steady middle of any eccentric
     stale_calibration_s: float = 4.0  # no calibration sample for this long: let a long flat stretch provide one
     calibration_memory_s: float = 30.0
     movement_weight: float = 0.1  # a movement's mean counts as this many still samples per sample
@@ -152,7 +153,7 @@ class SegmenterState:
     recent_a: list[float] = field(default_factory=list)  # ring buffer of the last quiet_window_s of acceleration
     recent_a_sum: float = 0.0
     recent_s: list[float] = field(default_factory=list)  # the last quiet_time_s of smoothed specific force
-    block_means: list[float] = field(default_factory=list)  # 0.1 s means of it over the last long_quiet_s
+    block_means: list[float] = field(default_factory=list)  # 0.1 s means of it over the last stale_still_s
     block_sum: float = 0.0
     block_n: int = 0
     block_i: int = 0
@@ -250,7 +251,7 @@ class RepSegmenter:
         if len(st.recent_a) != n_window:
             st.recent_a, st.recent_a_sum, st.recent_i = [0.0] * n_window, 0.0, 0
             st.recent_s = [float(s_g[0])] * n_quiet
-            st.block_means = [math.inf, -math.inf] + [0.0] * max(0, round(cfg.long_quiet_s * 10) - 2)
+            st.block_means = [math.inf, -math.inf] + [0.0] * max(0, round(cfg.stale_still_s * 10) - 2)
 
         if not st.started:
             st.started = True
@@ -303,7 +304,7 @@ class RepSegmenter:
             st.p += st.v * dt
 
             # Still for a long while, judged without the calibration: the reading's 0.1 s means have stayed within
-            # a narrow band for long_quiet_s. This is the way out when the calibration itself has gone stale (the
+            # a narrow band for stale_still_s. This is the way out when the calibration itself has gone stale (the
             # bar turned, so accelerometer bias projects differently) and hides every quiet moment.
             st.block_sum += s_smooth
             st.block_n += 1
