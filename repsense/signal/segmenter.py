@@ -90,6 +90,11 @@ class Calibration:
         self.c, self.bx, self.by, self.bz = c, bx, by, bz
 
 
+COS_3_DEG = math.cos(math.radians(3.0))
+COS_5_DEG = math.cos(math.radians(5.0))
+COS_15_DEG = math.cos(math.radians(15.0))
+
+
 class Phase(IntEnum):
     IDLE = 0  # not rising: at rest, descending, walking out
     UP = 2  # a concentric in progress
@@ -158,6 +163,11 @@ class SegmenterState:
     block_n: int = 0
     block_i: int = 0
     flat_long: bool = False
+    block_ups: list[tuple[float, float, float]] = field(default_factory=list)  # "up" at each block's end
+    new_rest: bool = False
+    rest_s: float = 0.0  # for the concentric being finished: how long the bar has rested, ...
+    rest_accel_m_s2: float = 0.0  # ... and the steady (uncalibrated) acceleration read during that rest
+    cal_orientations: list[tuple[float, float, float]] = field(default_factory=list)  # where still samples came
     cal_pending: int = 0
     warmup: int = 0
     move_s: float = 0.0  # sums since the last anchor, for the calibration's movement rows
@@ -246,12 +256,14 @@ class RepSegmenter:
             st.history = deque(st.history, maxlen=history_len)
         n_window = max(1, round(cfg.quiet_window_s * cfg.rate_hz))
         n_onset = min(n_window, n_quiet)
+        n_rest_blocks = min(5, round(cfg.stale_still_s * 10))
         n_min_move, n_max_move = round(0.3 * cfg.rate_hz), round(20.0 * cfg.rate_hz)
         mean_limit = cfg.quiet_mean_accel_m_s2 * n_window
         if len(st.recent_a) != n_window:
             st.recent_a, st.recent_a_sum, st.recent_i = [0.0] * n_window, 0.0, 0
             st.recent_s = [float(s_g[0])] * n_quiet
             st.block_means = [math.inf, -math.inf] + [0.0] * max(0, round(cfg.stale_still_s * 10) - 2)
+            st.block_ups = [(0.0, 0.0, 0.0)] * len(st.block_means)
 
         if not st.started:
             st.started = True
@@ -309,15 +321,26 @@ class RepSegmenter:
             st.block_sum += s_smooth
             st.block_n += 1
             if st.block_n == n_block:
-                st.block_means[st.block_i] = st.block_sum / n_block
-                st.block_i = (st.block_i + 1) % len(st.block_means)
+                means, ups, nb = st.block_means, st.block_ups, len(st.block_means)
+                means[st.block_i] = st.block_sum / n_block
+                ups[st.block_i] = (ux, uy, uz)
+                st.block_i = (st.block_i + 1) % nb
                 st.block_sum, st.block_n = 0.0, 0
-                st.flat_long = max(st.block_means) - min(st.block_means) < cfg.still_range_g
+                st.flat_long = max(means) - min(means) < cfg.still_range_g
+                # Still for half a second, not turning, at an orientation the calibration has never seen: a rest
+                # the calibrated test cannot recognise, because the bias projects differently here.
+                recent = [(st.block_i - j) % nb for j in range(1, n_rest_blocks + 1)]
+                ox, oy, oz = ups[recent[-1]]
+                st.new_rest = (
+                    max(means[j] for j in recent) - min(means[j] for j in recent) < cfg.still_range_g
+                    and ox * ux + oy * uy + oz * uz > COS_3_DEG
+                    and all(qx * ux + qy * uy + qz * uz < COS_15_DEG for qx, qy, qz in st.cal_orientations)
+                )
             zupt_residual = None
             qc = st.quiet_count
             v_abs = abs(st.v)
             if (qc >= n_quiet and (v_abs < vz or (qc >= n_long and v_abs < cfg.long_quiet_max_velocity_m_s))) or (
-                st.flat_long and flat_now and t - st.last_cal_t > cfg.stale_calibration_s
+                flat_now and ((st.flat_long and t - st.last_cal_t > cfg.stale_calibration_s) or st.new_rest)
             ):
                 zupt_residual = st.v
                 st.v = 0.0
@@ -344,6 +367,9 @@ class RepSegmenter:
                 if qc >= 2 * n_quiet or st.flat_long:  # the first quiet samples still carry the tail of the motion
                     cal.add(s_smooth, ux, uy, uz)
                     st.last_cal_t = t
+                    if all(qx * ux + qy * uy + qz * uz < COS_5_DEG for qx, qy, qz in st.cal_orientations):
+                        st.cal_orientations.append((ux, uy, uz))
+                        del st.cal_orientations[:-12]
                     st.cal_pending += 1
                     if st.cal_pending >= 50:
                         cal.solve()
@@ -368,6 +394,10 @@ class RepSegmenter:
                 if v > st.v_peak_run:
                     st.v_peak_run = v
                 if zupt_residual is not None:
+                    if st.new_rest and qc < n_quiet:
+                        st.rest_s, st.rest_accel_m_s2 = n_rest_blocks * 0.1, st.recent_a_sum / n_window
+                    else:
+                        st.rest_s, st.rest_accel_m_s2 = 0.0, 0.0
                     self._finish_concentric(zupt_residual, t, seen, events)
                 elif qc == n_quiet and st.v_peak_run > 0.0 and abs(v) < cfg.drift_fraction * st.v_peak_run:
                     # Quiet, but the integral says the bar still moves: drift, if this was lockout. Judge the rep
@@ -464,9 +494,18 @@ class RepSegmenter:
         vv = [h[1] for h in hist]
         pp = [h[2] for h in hist]
         if residual_m_s != 0.0:
-            anchor = min(st.prev_anchor_t, tt[0]) if math.isfinite(st.prev_anchor_t) else tt[0]
-            rate = residual_m_s / max(t_now - anchor, dt)
-            corrected = [v - rate * (t - anchor) for t, v in zip(tt, vv, strict=True)]
+            anchor = st.prev_anchor_t if math.isfinite(st.prev_anchor_t) else tt[0]
+            # Part of the residual may have built up during the rest itself (a bias the calibration has not
+            # learnt for this orientation shows there as a steady acceleration): that part starts at the rest.
+            rest_start = t_now - st.rest_s
+            in_rest = st.rest_accel_m_s2 * st.rest_s
+            rate = (residual_m_s - in_rest) / max(rest_start - anchor, dt)
+            corrected = [
+                v - rate * (min(t, rest_start) - anchor) - st.rest_accel_m_s2 * max(0.0, t - rest_start)
+                if t > anchor
+                else v
+                for t, v in zip(tt, vv, strict=True)
+            ]
         else:
             corrected = vv
         first = max(0, next((i for i, t in enumerate(tt) if t >= st.t_b), 0))
