@@ -41,6 +41,7 @@ class RepFlag(StrEnum):
     SHORT_ROM = "short_rom"  # range of motion clearly short of the set's reference
     GRINDING = "grinding"  # concentric much slower than the set's first reps
     VELOCITY_ESTIMATED = "velocity_estimated"  # velocity inferred from a body-worn sensor, not the bar
+    DATA_GAP = "data_gap"  # samples were lost during this rep: its velocity is not to be trusted
 
 
 class StopReason(StrEnum):

@@ -6,8 +6,9 @@ one-to-one and greedy in time order. Figures per set:
 - ``count_error``: detected reps minus true reps (visible reps only, when the truth marks some invisible);
 - ``mcv_errors``: detected minus true mean concentric velocity for matched reps;
 - ``latencies``: detection time minus true lockout for matched reps;
-- ``vl20_ok``: the first rep at which the *measured* velocity loss reached 20 % is the same rep (the same true rep)
-  as the first rep at which the *true* loss did, or neither reached it.
+- ``vl20_ok``: the first rep at which the *measured* velocity loss reached 20 % (as the set controller sees it:
+  reps flagged ``data_gap`` trigger nothing) is the same rep (the same true rep) as the first rep at which the
+  *true* loss did, or neither reached it.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from repsense.events import RepEvent
+from repsense.events import RepEvent, RepFlag
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,10 @@ def score_set(name: str, truth: Sequence[TruthRep], detected: Sequence[RepEvent]
         score.mcv_errors.append(detected[dj].mean_velocity_m_s - truth[ti].mean_velocity_m_s)
         score.latencies.append(detected[dj].detected_at_s - truth[ti].t_end_s)
     true_stop = first_vl_crossing([r.mean_velocity_m_s for r in visible])
-    measured_stop = first_vl_crossing([r.mean_velocity_m_s for r in detected])
+    measured_stop = next(
+        (i for i, r in enumerate(detected) if r.velocity_loss >= 0.20 - 1e-12 and RepFlag.DATA_GAP not in r.flags),
+        None,
+    )
     if true_stop is None or measured_stop is None:
         score.vl20_ok = true_stop is None and measured_stop is None
     else:

@@ -18,6 +18,7 @@ Stop rules on each rep, checked in this order (the first that holds is the reaso
 
 - AMRAP: velocity loss at or above the threshold for ``confirm`` reps in a row; mean concentric velocity below the
   lift's minimal velocity threshold; range of motion clearly short of the set's reference; a grinding rep.
+- A rep flagged ``data_gap`` (samples lost during it) counts, but its velocity triggers nothing.
 - Fixed: the target rep count is reached (never more is asked for); a short or grinding rep also ends a fixed set,
   because a beginner's predetermined scheme is not worth bad reps. Velocity loss does not end a fixed set.
 """
@@ -139,6 +140,8 @@ class SetController:
         if cfg.mode == SetMode.FIXED:
             if self.rep_count >= (cfg.target_reps or 0):
                 reasons.append((StopReason.TARGET_REACHED, f"{self.rep_count} of {cfg.target_reps} reps done"))
+        elif RepFlag.DATA_GAP in rep.flags:
+            pass  # its velocity was measured across lost samples: it neither triggers nor breaks a stop
         else:
             self._loss_streak = self._loss_streak + 1 if rep.velocity_loss >= cfg.velocity_loss else 0
             if self._loss_streak >= cfg.confirm:

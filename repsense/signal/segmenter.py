@@ -134,6 +134,9 @@ class SegmenterConfig:
     calibration_memory_s: float = 30.0
     movement_weight: float = 0.1  # a movement's mean counts as this many still samples per sample
     hole_s: float = 0.05  # a grid sample interpolated over a longer hole in the input
+    unsure_quiet_s: float = 0.3  # after a hole, quiet this long re-anchors velocity even if it is far off
+    unsure_max_velocity_m_s: float = 0.0  # off: anchoring early after holes cost more than it gained
+    complete_fraction_with_hole: float = 0.4
     complete_fraction: float = 0.7
     descent_chain_s: float = 1.0  # descents closer than this add up (a pause mid-way); farther ones start afresh
     fail_drop_fraction: float = 0.3
@@ -177,6 +180,8 @@ class SegmenterState:
     move_n: int = 0
     move_hole: bool = False
     anchored_last: bool = False
+    hole_t: float = -math.inf  # the last grid sample interpolated over lost input
+    velocity_unsure: bool = False  # lost samples since the last anchor
     last_cal_t: float = -math.inf
     recent_i: int = 0
     nonpos_t: float = 0.0
@@ -257,6 +262,7 @@ class RepSegmenter:
         n_window = max(1, round(cfg.quiet_window_s * cfg.rate_hz))
         n_onset = min(n_window, n_quiet)
         n_rest_blocks = min(5, round(cfg.stale_still_s * 10))
+        n_unsure = round(cfg.unsure_quiet_s * cfg.rate_hz)
         n_min_move, n_max_move = round(0.3 * cfg.rate_hz), round(20.0 * cfg.rate_hz)
         mean_limit = cfg.quiet_mean_accel_m_s2 * n_window
         if len(st.recent_a) != n_window:
@@ -339,12 +345,18 @@ class RepSegmenter:
             zupt_residual = None
             qc = st.quiet_count
             v_abs = abs(st.v)
-            if (qc >= n_quiet and (v_abs < vz or (qc >= n_long and v_abs < cfg.long_quiet_max_velocity_m_s))) or (
-                flat_now and ((st.flat_long and t - st.last_cal_t > cfg.stale_calibration_s) or st.new_rest)
-            ):
+            if (
+                qc >= n_quiet
+                and (
+                    v_abs < vz
+                    or (qc >= n_long and v_abs < cfg.long_quiet_max_velocity_m_s)
+                    or (st.velocity_unsure and qc >= n_unsure and v_abs < cfg.unsure_max_velocity_m_s)
+                )
+            ) or (flat_now and ((st.flat_long and t - st.last_cal_t > cfg.stale_calibration_s) or st.new_rest)):
                 zupt_residual = st.v
                 st.v = 0.0
                 st.anchored_last = True
+                st.velocity_unsure = False
                 n_move = st.move_n
                 if not was_anchored and n_min_move <= n_move <= n_max_move and not st.move_hole:
                     cal.add(
@@ -374,6 +386,10 @@ class RepSegmenter:
                     if st.cal_pending >= 50:
                         cal.solve()
                         st.cal_pending = 0
+            if seen - t > cfg.hole_s:
+                # Interpolated over lost samples: the velocity change across the hole is unknown.
+                st.hole_t = t
+                st.velocity_unsure = True
             if zupt_residual is None:
                 st.move_s += s
                 st.move_ux += ux
@@ -381,7 +397,7 @@ class RepSegmenter:
                 st.move_uz += uz
                 st.move_n += 1
                 if seen - t > cfg.hole_s:
-                    st.move_hole = True  # interpolated over lost samples: the mean would be made up
+                    st.move_hole = True  # the mean over it would be made up
             v = st.v
             if v <= 0.0:
                 st.nonpos_t, st.nonpos_p = t, st.p
@@ -421,7 +437,11 @@ class RepSegmenter:
                     self._resume_concentric()
                 elif st.p < st.stall_p - drop:
                     rise = st.stall_rise
-                    if st.came_from_descent and rise >= cfg.fail_min_fraction * st.expected_m:
+                    if (
+                        st.came_from_descent
+                        and rise >= cfg.fail_min_fraction * st.expected_m
+                        and not self._hole_in_attempt()
+                    ):
                         events.append(FailedRepEvent(st.t_b, st.stall_t, seen, rise, st.v_peak))
                     st.phase = Phase.IDLE
                     st.in_descent, st.descent_start_p, st.descent_m = True, st.stall_p, 0.0
@@ -557,7 +577,13 @@ class RepSegmenter:
         st, cfg = self.state, self.config
         if cfg.needs_descent and not st.came_from_descent:
             return False
-        return rise >= max(cfg.min_rom_m, cfg.complete_fraction * st.expected_m)
+        # Samples lost during this rep make its measured rise unreliable: judge it more leniently.
+        fraction = cfg.complete_fraction_with_hole if self._hole_in_attempt() else cfg.complete_fraction
+        return rise >= max(cfg.min_rom_m, fraction * st.expected_m)
+
+    def _hole_in_attempt(self) -> bool:
+        st = self.state
+        return st.hole_t >= st.t_b - self.config.pre_history_s
 
     def _end_concentric(self, t_end: float, rise: float, seen: float, events: list[RepEvent | FailedRepEvent]) -> None:
         st, cfg = self.state, self.config
@@ -581,18 +607,22 @@ class RepSegmenter:
         if duration <= 0.0:
             return
         mcv = rom / duration
-        st.best_mcv = max(st.best_mcv, mcv)
         flags: list[RepFlag] = []
-        ref_rom, ref_dur = self._reference_rom(), self._reference_duration()
-        if ref_rom is not None and rom < cfg.short_rom_fraction * ref_rom:
-            flags.append(RepFlag.SHORT_ROM)
-        if ref_dur is not None and duration > cfg.grinding_factor * ref_dur:
-            flags.append(RepFlag.GRINDING)
+        if self._hole_in_attempt():
+            # Counted, but measured across lost samples: it sets no reference and raises no form flag.
+            flags.append(RepFlag.DATA_GAP)
+        else:
+            st.best_mcv = max(st.best_mcv, mcv)
+            ref_rom, ref_dur = self._reference_rom(), self._reference_duration()
+            if ref_rom is not None and rom < cfg.short_rom_fraction * ref_rom:
+                flags.append(RepFlag.SHORT_ROM)
+            if ref_dur is not None and duration > cfg.grinding_factor * ref_dur:
+                flags.append(RepFlag.GRINDING)
+            st.roms.append(rom)
+            st.durations.append(duration)
         if cfg.estimated_velocity:
             flags.append(RepFlag.VELOCITY_ESTIMATED)
         st.rep_count += 1
-        st.roms.append(rom)
-        st.durations.append(duration)
         events.append(
             RepEvent(
                 index=st.rep_count,
@@ -602,7 +632,7 @@ class RepSegmenter:
                 mean_velocity_m_s=mcv,
                 peak_velocity_m_s=st.v_peak,
                 rom_m=rom,
-                velocity_loss=1.0 - mcv / st.best_mcv if st.best_mcv > 0 else 0.0,
+                velocity_loss=max(0.0, 1.0 - mcv / st.best_mcv) if st.best_mcv > 0 else 0.0,
                 flags=tuple(flags),
             )
         )
