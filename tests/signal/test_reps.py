@@ -1,0 +1,118 @@
+"""The rep engine against the simulator's truth: counts, velocities, timing, and what must not count."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from repsense.core.scoring import TruthRep, score_set, summarize
+from repsense.events import Exercise, FailedRepEvent, GapEvent, RepEvent, RepFlag
+from repsense.firmware_bridge.simulator import SimConfig, random_config, simulate_set
+from repsense.signal.pipeline import PipelineConfig, RepPipeline
+
+
+def run(sim):
+    events = RepPipeline(PipelineConfig.for_lift(Exercise(sim.truth.exercise))).run(sim.samples)
+    return events, [e for e in events if isinstance(e, RepEvent)]
+
+
+def truth_of(sim):
+    return [TruthRep(r.t_start_s, r.t_end_s, r.mean_velocity_m_s, r.visible) for r in sim.truth.reps]
+
+
+@pytest.mark.parametrize("exercise", list(Exercise))
+@pytest.mark.parametrize("has_gyro", [True, False])
+def test_clean_sets_count_exactly_with_accurate_velocity(exercise, has_gyro):
+    rng = np.random.default_rng([7, list(Exercise).index(exercise), has_gyro])
+    sim = simulate_set(random_config(rng, exercise, has_gyro=has_gyro, hard=False), seed=31)
+    _, reps = run(sim)
+    score = score_set("clean", truth_of(sim), reps)
+    assert score.count_error == 0, (len(reps), len(sim.truth.reps))
+    assert max(abs(e) for e in score.mcv_errors) < 0.04
+    assert max(score.latencies) < 0.3
+
+
+@pytest.mark.parametrize("rate_hz", [12.5, 25.0, 400.0, 1000.0])
+def test_low_and_high_sample_rates_still_count(rate_hz):
+    rng = np.random.default_rng(5)
+    sim = simulate_set(random_config(rng, Exercise.SQUAT, rate_hz=rate_hz, has_gyro=True, hard=False), seed=8)
+    _, reps = run(sim)
+    assert len(reps) == len(sim.truth.reps)
+
+
+def clean(exercise: Exercise, **changes) -> SimConfig:
+    rng = np.random.default_rng(11)
+    return dataclasses.replace(random_config(rng, exercise, rate_hz=100.0, has_gyro=True, hard=False), **changes)
+
+
+def test_a_failed_final_attempt_is_reported_and_not_counted():
+    sim = simulate_set(clean(Exercise.SQUAT, n_good_reps=5, failed_attempt=True, failed_reach_frac=0.45), seed=4)
+    assert len(sim.truth.failed) == 1
+    events, reps = run(sim)
+    assert len(reps) == 5
+    failed = [e for e in events if isinstance(e, FailedRepEvent)]
+    assert len(failed) == 1
+    assert failed[0].t_start_s > reps[-1].t_end_s
+
+
+@pytest.mark.parametrize("exercise", [Exercise.SQUAT, Exercise.BENCH, Exercise.OHP, Exercise.DEADLIFT])
+def test_unracking_walking_out_and_reracking_are_not_reps(exercise):
+    sim = simulate_set(clean(exercise, n_good_reps=4, walkout=True), seed=6)
+    _, reps = run(sim)
+    assert len(reps) == 4
+
+
+def test_paused_reps_and_rest_pauses_count_once():
+    sim = simulate_set(
+        clean(Exercise.BENCH, n_good_reps=6, bottom_pause_s=(1.0, 2.0), rest_pause_count=2, rest_pause_s=(3.0, 5.0)),
+        seed=9,
+    )
+    _, reps = run(sim)
+    assert len(reps) == 6
+
+
+def test_a_dropped_deadlift_is_not_a_rep():
+    sim = simulate_set(clean(Exercise.DEADLIFT, n_good_reps=3, bar_drop=True, clank_max_g=4.0), seed=12)
+    _, reps = run(sim)
+    assert len(reps) == 3
+
+
+def test_a_long_gap_resets_safely_and_reps_after_it_count():
+    sim = simulate_set(clean(Exercise.SQUAT, n_good_reps=8, long_gap_s=2.5), seed=21)
+    assert sim.truth.gaps
+    events, reps = run(sim)
+    gaps = [e for e in events if isinstance(e, GapEvent)]
+    assert len(gaps) == 1 and gaps[0].duration_s > 2.0
+    visible = [r for r in sim.truth.reps if r.visible]
+    after_gap = [r for r in visible if r.t_start_s > gaps[0].t_s + gaps[0].duration_s]
+    matched_after = [e for e in reps if e.t_start_s > gaps[0].t_s + gaps[0].duration_s]
+    assert len(matched_after) == len(after_gap)
+    assert len(visible) <= len(reps) <= len(sim.truth.reps)
+
+
+def test_velocity_loss_is_against_the_best_rep_so_far():
+    sim = simulate_set(clean(Exercise.SQUAT, n_good_reps=8, fatigue_per_rep_frac=0.05), seed=3)
+    _, reps = run(sim)
+    best = 0.0
+    for rep in reps:
+        best = max(best, rep.mean_velocity_m_s)
+        assert rep.velocity_loss == pytest.approx(1 - rep.mean_velocity_m_s / best)
+        assert rep.t_start_s < rep.t_end_s <= rep.detected_at_s
+        assert rep.peak_velocity_m_s > rep.mean_velocity_m_s > 0
+        assert RepFlag.DATA_GAP not in rep.flags
+
+
+@pytest.mark.slow
+def test_accuracy_on_hard_simulated_sets_does_not_regress():
+    """A guard, not the benchmark (bench/bench_accuracy.py): 60 hard sets, fixed seeds."""
+    scores = []
+    for i in range(60):
+        rng = np.random.default_rng([3, i])
+        sim = simulate_set(random_config(rng), seed=3_000 + i)
+        _, reps = run(sim)
+        scores.append(score_set(str(i), truth_of(sim), reps))
+    m = summarize(scores)
+    assert m["exact_count_pct"] >= 60.0
+    assert m["within_one_pct"] >= 80.0
+    assert m["mcv_rmse_m_s"] <= 0.06
+    assert m["latency_p95_s"] <= 0.3
