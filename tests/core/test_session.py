@@ -1,0 +1,70 @@
+"""A set from samples to a decision: the replay path is the live path, whatever the block size."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from repsense.core.cli import main
+from repsense.core.session import SetSession, replay
+from repsense.core.setcontrol import SetConfig, SetMode
+from repsense.events import Exercise, Placement, StopReason
+from repsense.firmware_bridge.recording import read_recording
+
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_recordings"
+DEMO = SAMPLES / "squat_amrap_walkout_100hz.csv"
+
+
+def run(path: Path, block_s: float, **config) -> dict:
+    recording = read_recording(path)
+    exercise = Exercise(recording.metadata["exercise"])
+    session = SetSession(exercise, Placement.BAR, SetConfig.for_lift(exercise, **config), source=path.name)
+    return replay(recording.samples, session, block_s=block_s).to_json()
+
+
+@pytest.mark.parametrize("block_s", [0.02, 0.5, 3.0])
+def test_the_result_does_not_depend_on_how_the_stream_arrives(block_s):
+    assert run(DEMO, block_s) == run(DEMO, 1e9)
+
+
+def test_demo_recording_counts_every_rep_and_stops_on_velocity_loss():
+    result = run(DEMO, 10.0)
+    truth = json.loads(DEMO.with_suffix(".truth.json").read_text())
+    assert len(result["reps"]) == len(truth["reps"]) == 9
+    assert len(result["failed"]) == 1
+    assert result["stop"]["reason"] == StopReason.VELOCITY_LOSS
+    assert abs(result["stop"]["rep"] - truth["vl20_stop_rep"]) <= 1
+    for rep, true in zip(result["reps"], truth["reps"], strict=True):
+        assert rep["mean_velocity"] == pytest.approx(true["mean_velocity_m_s"], abs=0.05)
+
+
+def test_a_fixed_set_stops_at_its_target():
+    result = run(DEMO, 10.0, mode=SetMode.FIXED, target_reps=5)
+    assert result["stop"]["reason"] == StopReason.TARGET_REACHED
+    assert result["stop"]["rep"] == 5
+    assert len(result["reps"]) == 9, "replay still reports every rep in the recording"
+
+
+def test_realtime_pacing_follows_the_recording_clock():
+    recording = read_recording(SAMPLES / "ohp_fixed5_25hz.csv")
+    now = [0.0]
+    slept = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    session = SetSession(Exercise.OHP, Placement.BAR, SetConfig.for_lift(Exercise.OHP))
+    replay(recording.samples, session, realtime=True, speed=4.0, clock=lambda: now[0], sleep=sleep)
+    duration = float(recording.samples.t_s[-1] - recording.samples.t_s[0])
+    assert sum(slept) == pytest.approx(duration / 4.0, abs=0.06)
+
+
+@pytest.mark.parametrize("path", sorted(SAMPLES.glob("*.csv")), ids=lambda p: p.name)
+def test_every_bundled_recording_replays_through_the_cli(path, capsys):
+    assert main(["replay", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "Set summary" in out
+    assert main(["replay", str(path), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["reps"], "every bundled recording has reps"
