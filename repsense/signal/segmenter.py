@@ -90,6 +90,7 @@ class Calibration:
         self.c, self.bx, self.by, self.bz = c, bx, by, bz
 
 
+CAL_STRIDE = 4
 COS_3_DEG = math.cos(math.radians(3.0))
 COS_5_DEG = math.cos(math.radians(5.0))
 COS_15_DEG = math.cos(math.radians(15.0))
@@ -160,7 +161,7 @@ class SegmenterState:
     quiet_count: int = 0
     recent_a: list[float] = field(default_factory=list)  # ring buffer of the last quiet_window_s of acceleration
     recent_a_sum: float = 0.0
-    recent_s: list[float] = field(default_factory=list)  # the last quiet_time_s of smoothed specific force
+    recent_s: list[float] = field(default_factory=list)  # the smoothed specific force of the last few samples
     block_means: list[float] = field(default_factory=list)  # 0.1 s means of it over the last stale_still_s
     block_sum: float = 0.0
     block_n: int = 0
@@ -267,7 +268,7 @@ class RepSegmenter:
         mean_limit = cfg.quiet_mean_accel_m_s2 * n_window
         if len(st.recent_a) != n_window:
             st.recent_a, st.recent_a_sum, st.recent_i = [0.0] * n_window, 0.0, 0
-            st.recent_s = [float(s_g[0])] * n_quiet
+            st.recent_s = [float(s_smooth_g[0])] * (n_quiet - 1)
             st.block_means = [math.inf, -math.inf] + [0.0] * max(0, round(cfg.stale_still_s * 10) - 2)
             st.block_ups = [(0.0, 0.0, 0.0)] * len(st.block_means)
 
@@ -277,8 +278,22 @@ class RepSegmenter:
                 cal.start(float(s_g[0]))
             st.nonpos_t = st.nonneg_t = float(t_s[0])
 
-        for t, s, s_smooth, (ux, uy, uz), seen in zip(
-            t_s.tolist(), s_g.tolist(), s_smooth_g.tolist(), up.tolist(), enabled_at_s.tolist(), strict=True
+        # Calibration-free flatness: the smoothed reading's range over the last quiet_time_s, for every sample.
+        extended = np.concatenate([np.asarray(st.recent_s, dtype=np.float64), s_smooth_g])
+        windows = np.lib.stride_tricks.sliding_window_view(extended, n_quiet)
+        flat_all = ((windows.max(axis=1) - windows.min(axis=1)) < cfg.flat_range_g).tolist()
+        st.recent_s = extended[len(extended) - (n_quiet - 1) :].tolist() if n_quiet > 1 else []
+        hole_all = ((enabled_at_s - t_s) > cfg.hole_s).tolist()
+
+        for t, s, s_smooth, (ux, uy, uz), seen, flat_now, hole in zip(
+            t_s.tolist(),
+            s_g.tolist(),
+            s_smooth_g.tolist(),
+            up.tolist(),
+            enabled_at_s.tolist(),
+            flat_all,
+            hole_all,
+            strict=True,
         ):
             offset = cal.c + cal.bx * ux + cal.by * uy + cal.bz * uz
             a = (s - offset) * gravity
@@ -289,9 +304,7 @@ class RepSegmenter:
             k = st.recent_i
             st.recent_a_sum += a - ring[k]
             ring[k] = a
-            st.recent_s[k % n_quiet] = s_smooth
             st.recent_i = (k + 1) % len(ring)
-            flat_now = max(st.recent_s) - min(st.recent_s) < cfg.flat_range_g
             if cal.settled:
                 # At the end of a concentric the first test alone serves: waiting for the window would delay
                 # every lockout.
@@ -376,17 +389,20 @@ class RepSegmenter:
                 if v_abs >= vz and st.phase == Phase.IDLE:
                     # This anchor removed real drift: a descent measured through it is drift as much as travel.
                     st.in_descent, st.descent_m = False, 0.0
-                if qc >= 2 * n_quiet or st.flat_long:  # the first quiet samples still carry the tail of the motion
-                    cal.add(s_smooth, ux, uy, uz)
+                # The first quiet samples still carry the tail of the motion. Of the rest, every CAL_STRIDE-th is
+                # fitted, with that weight: neighbouring samples of a smoothed signal tell little more, and long
+                # rests would otherwise dominate the cost of the whole pipeline.
+                if (qc >= 2 * n_quiet or st.flat_long) and qc % CAL_STRIDE == 0:
+                    cal.add(s_smooth, ux, uy, uz, CAL_STRIDE)
                     st.last_cal_t = t
                     if all(qx * ux + qy * uy + qz * uz < COS_5_DEG for qx, qy, qz in st.cal_orientations):
                         st.cal_orientations.append((ux, uy, uz))
                         del st.cal_orientations[:-12]
-                    st.cal_pending += 1
+                    st.cal_pending += CAL_STRIDE
                     if st.cal_pending >= 50:
                         cal.solve()
                         st.cal_pending = 0
-            if seen - t > cfg.hole_s:
+            if hole:
                 # Interpolated over lost samples: the velocity change across the hole is unknown.
                 st.hole_t = t
                 st.velocity_unsure = True
@@ -396,7 +412,7 @@ class RepSegmenter:
                 st.move_uy += uy
                 st.move_uz += uz
                 st.move_n += 1
-                if seen - t > cfg.hole_s:
+                if hole:
                     st.move_hole = True  # the mean over it would be made up
             v = st.v
             if v <= 0.0:

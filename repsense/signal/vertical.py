@@ -81,30 +81,28 @@ class VerticalSpecificForce:
     def _project(self, acc_g: np.ndarray, gyro_dps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         dt = 1.0 / self.config.rate_hz
         gain = min(1.0, dt / self.config.up_time_constant_s)
-        w_scale = math.radians(1.0) * dt
+        keep = 1.0 - gain
+        norms = np.sqrt(np.einsum("ij,ij->i", acc_g, acc_g))
+        # The pull towards f, per sample (zero where f vanishes, as in free fall).
+        pull = np.divide(acc_g, norms[:, None], out=np.zeros_like(acc_g), where=norms[:, None] > 0.0) * gain
+        turn = gyro_dps * (math.radians(1.0) * dt)
         if self.up is None:
-            f0 = acc_g[0]
-            n0 = math.sqrt(f0[0] * f0[0] + f0[1] * f0[1] + f0[2] * f0[2]) or 1.0
-            self.up = (f0[0] / n0, f0[1] / n0, f0[2] / n0)
+            n0 = float(norms[0]) or 1.0
+            self.up = (float(acc_g[0, 0]) / n0, float(acc_g[0, 1]) / n0, float(acc_g[0, 2]) / n0)
         ux, uy, uz = self.up
-        n = len(acc_g)
-        s = [0.0] * n
-        up = [(0.0, 0.0, 0.0)] * n
+        up = [(0.0, 0.0, 0.0)] * len(acc_g)
+        sqrt = math.sqrt
         # A plain-float loop: each step depends on the last, and numpy per-element calls would cost 10x more.
-        for i, ((fx, fy, fz), (wx, wy, wz)) in enumerate(zip(acc_g.tolist(), gyro_dps.tolist(), strict=True)):
-            wx *= w_scale
-            wy *= w_scale
-            wz *= w_scale
-            # A world-fixed vector seen from a frame rotating at w changes as du = -w x u dt.
-            ux, uy, uz = ux - (wy * uz - wz * uy), uy - (wz * ux - wx * uz), uz - (wx * uy - wy * ux)
-            fn = math.sqrt(fx * fx + fy * fy + fz * fz)
-            if fn > 0.0:
-                ux += gain * (fx / fn - ux)
-                uy += gain * (fy / fn - uy)
-                uz += gain * (fz / fn - uz)
-            un = math.sqrt(ux * ux + uy * uy + uz * uz)
+        for i, ((wx, wy, wz), (px, py, pz)) in enumerate(zip(turn.tolist(), pull.tolist(), strict=True)):
+            # A world-fixed vector seen from a frame rotating at w changes as du = -w x u dt; then the pull.
+            ux, uy, uz = (
+                keep * (ux - (wy * uz - wz * uy)) + px,
+                keep * (uy - (wz * ux - wx * uz)) + py,
+                keep * (uz - (wx * uy - wy * ux)) + pz,
+            )
+            un = sqrt(ux * ux + uy * uy + uz * uz)
             ux, uy, uz = ux / un, uy / un, uz / un
-            s[i] = fx * ux + fy * uy + fz * uz
             up[i] = (ux, uy, uz)
         self.up = (ux, uy, uz)
-        return np.asarray(s), np.asarray(up)
+        up_arr = np.asarray(up)
+        return np.einsum("ij,ij->i", acc_g, up_arr), up_arr
