@@ -68,9 +68,7 @@ def main() -> None:
         size_mb = path.stat().st_size / 1e6
 
         t_parse = best_of(lambda: read_recording(path))
-        t_pipeline = best_of(
-            lambda: RepPipeline(PipelineConfig.for_lift(Exercise.SQUAT)).run(recording.samples)
-        )
+        t_pipeline = best_of(lambda: RepPipeline(PipelineConfig.for_lift(Exercise.SQUAT)).run(recording.samples))
 
         def full() -> None:
             rec = read_recording(path)
