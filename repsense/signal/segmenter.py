@@ -135,8 +135,6 @@ class SegmenterConfig:
     calibration_memory_s: float = 30.0
     movement_weight: float = 0.1  # a movement's mean counts as this many still samples per sample
     hole_s: float = 0.05  # a grid sample interpolated over a longer hole in the input
-    unsure_quiet_s: float = 0.3  # after a hole, quiet this long re-anchors velocity even if it is far off
-    unsure_max_velocity_m_s: float = 0.0  # off: anchoring early after holes cost more than it gained
     complete_fraction_with_hole: float = 0.4
     complete_fraction: float = 0.7
     descent_chain_s: float = 1.0  # descents closer than this add up (a pause mid-way); farther ones start afresh
@@ -182,7 +180,6 @@ class SegmenterState:
     move_hole: bool = False
     anchored_last: bool = False
     hole_t: float = -math.inf  # the last grid sample interpolated over lost input
-    velocity_unsure: bool = False  # lost samples since the last anchor
     last_cal_t: float = -math.inf
     recent_i: int = 0
     nonpos_t: float = 0.0
@@ -263,7 +260,6 @@ class RepSegmenter:
         n_window = max(1, round(cfg.quiet_window_s * cfg.rate_hz))
         n_onset = min(n_window, n_quiet)
         n_rest_blocks = min(5, round(cfg.stale_still_s * 10))
-        n_unsure = round(cfg.unsure_quiet_s * cfg.rate_hz)
         n_min_move, n_max_move = round(0.3 * cfg.rate_hz), round(20.0 * cfg.rate_hz)
         mean_limit = cfg.quiet_mean_accel_m_s2 * n_window
         if len(st.recent_a) != n_window:
@@ -358,18 +354,12 @@ class RepSegmenter:
             zupt_residual = None
             qc = st.quiet_count
             v_abs = abs(st.v)
-            if (
-                qc >= n_quiet
-                and (
-                    v_abs < vz
-                    or (qc >= n_long and v_abs < cfg.long_quiet_max_velocity_m_s)
-                    or (st.velocity_unsure and qc >= n_unsure and v_abs < cfg.unsure_max_velocity_m_s)
-                )
-            ) or (flat_now and ((st.flat_long and t - st.last_cal_t > cfg.stale_calibration_s) or st.new_rest)):
+            if (qc >= n_quiet and (v_abs < vz or (qc >= n_long and v_abs < cfg.long_quiet_max_velocity_m_s))) or (
+                flat_now and ((st.flat_long and t - st.last_cal_t > cfg.stale_calibration_s) or st.new_rest)
+            ):
                 zupt_residual = st.v
                 st.v = 0.0
                 st.anchored_last = True
-                st.velocity_unsure = False
                 n_move = st.move_n
                 if not was_anchored and n_min_move <= n_move <= n_max_move and not st.move_hole:
                     cal.add(
@@ -405,7 +395,6 @@ class RepSegmenter:
             if hole:
                 # Interpolated over lost samples: the velocity change across the hole is unknown.
                 st.hole_t = t
-                st.velocity_unsure = True
             if zupt_residual is None:
                 st.move_s += s
                 st.move_ux += ux
