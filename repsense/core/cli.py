@@ -14,6 +14,7 @@ from pathlib import Path
 from rich.console import Console
 
 from repsense import __version__
+from repsense.core.cli_import import add_import_command, cmd_import
 from repsense.core.session import SetSession, lift_from_metadata, replay
 from repsense.core.setcontrol import SetConfig, SetMode
 from repsense.core.view import SetView
@@ -59,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("replay", help="run a recording through the live pipeline")
-    p.add_argument("file", type=Path, help="a v1 recording (CSV)")
+    p.add_argument("file", type=Path, help="a v1 recording, or a MetaMotion/Polar/WitMotion export")
     _add_set_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the live view")
     p.add_argument("--realtime", action="store_true", help="pace the replay like the live sensor")
@@ -90,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--speed", type=float, default=1.0, help="the sensor is an emulator playing X times faster (1)")
 
     p = sub.add_parser("emulate", help="play a recording as a sensor would, on a pseudo-terminal or a port")
-    p.add_argument("file", type=Path, help="a v1 recording (CSV)")
+    p.add_argument("file", type=Path, help="a v1 recording, or a MetaMotion/Polar/WitMotion export")
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--pty", action="store_true", help="create a pseudo-terminal; prints 'device: PATH' first")
     where.add_argument("--port", help="write to this serial port instead")
@@ -106,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--disconnect-for", type=float, default=2.0, metavar="S", help="... for S s of recording (2)")
     p.add_argument("--seed", type=int, default=0, help="random seed for the faults (0)")
     p.add_argument("--no-wait", action="store_true", help="start at once instead of waiting for a reader")
+    add_import_command(sub)
     return parser
 
 
@@ -132,9 +134,9 @@ def _set_config(args: argparse.Namespace, exercise: Exercise) -> SetConfig:
 
 
 def cmd_replay(args: argparse.Namespace, out: Console) -> int:
-    from repsense.firmware_bridge.recording import read_recording
+    from repsense.firmware_bridge.vendor_files import load_any
 
-    recording = read_recording(args.file)
+    recording = load_any(args.file)
     exercise, placement = lift_from_metadata(recording.metadata, args.exercise, args.placement)
     config = _set_config(args, exercise)
     if args.speed <= 0:
@@ -149,6 +151,8 @@ def cmd_replay(args: argparse.Namespace, out: Console) -> int:
     view.header(str(args.file), exercise, placement, config, t0)
     if recording.truncated_last_line:
         out.print("[yellow]note: the last line of the file was incomplete and was skipped[/]")
+    if recording.metadata.get("import_notes"):
+        out.print(f"[yellow]note: {recording.metadata['import_notes']}[/]", markup=True)
     result = replay(
         recording.samples,
         session,
@@ -197,7 +201,13 @@ def cmd_emulate(args: argparse.Namespace, out: Console) -> int:
     return run_emulate(args)
 
 
-COMMANDS = {"replay": cmd_replay, "simulate": cmd_simulate, "live": cmd_live, "emulate": cmd_emulate}
+COMMANDS = {
+    "replay": cmd_replay,
+    "simulate": cmd_simulate,
+    "live": cmd_live,
+    "emulate": cmd_emulate,
+    "import": cmd_import,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,111 @@
+"""Rep counting on real wrist data: every labelled set of ebbelaar_metamotion (57) and muvr_wrist (284).
+
+Runs each set through the pipeline replay uses, as a wrist-worn sensor (``Placement.WRIST``), with the set's lift
+mapped to repsense's vocabulary (bench, squat, deadlift, ohp, row; muvr's curls are ``curl``, its barbell press
+``ohp``, its other machine and dumbbell lifts ``other``), and compares the reps counted with the labels:
+exact %, within one rep %, mean absolute error and mean signed error (counted minus true), per data set, per
+exercise, per muvr exercise, and the 20 worst sets. No assertions: a baseline to compare against.
+
+The data lives outside the repo (see ``bench/realdata.py``). Run by hand: ``python bench/bench_realdata.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+# realdata.py sits beside this script, which Python puts first on sys.path.
+from realdata import MUVR, RealSet, ebbelaar_sets, muvr_sets, realdata_root
+
+from repsense.events import Exercise, Placement, RepEvent
+from repsense.signal.pipeline import PipelineConfig, RepPipeline
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    dataset: str
+    exercise: str
+    raw_exercise: str
+    true_reps: int
+    counted: int
+
+    @property
+    def error(self) -> int:
+        return self.counted - self.true_reps
+
+
+def count(real: RealSet) -> Result:
+    config = PipelineConfig.for_lift(Exercise(real.exercise), Placement.WRIST)
+    events = RepPipeline(config).run(real.samples)
+    counted = sum(isinstance(e, RepEvent) for e in events)
+    return Result(
+        real.name,
+        real.metadata["dataset"],
+        real.exercise,
+        real.metadata.get("raw_exercise", real.exercise),
+        real.true_reps,
+        counted,
+    )
+
+
+def line(label: str, results: list[Result]) -> str:
+    n = len(results)
+    exact = 100.0 * sum(r.error == 0 for r in results) / n
+    within = 100.0 * sum(abs(r.error) <= 1 for r in results) / n
+    mae = sum(abs(r.error) for r in results) / n
+    bias = sum(r.error for r in results) / n
+    true = sum(r.true_reps for r in results)
+    counted = sum(r.counted for r in results)
+    return f"{label:<34} {n:5d} {exact:7.1f} {within:7.1f} {mae:6.2f} {bias:+7.2f} {true:6d} {counted:7d}"
+
+
+def table(title: str, groups: dict[str, list[Result]]) -> None:
+    print(f"\n{title}")
+    print(f"{'group':<34} {'sets':>5} {'exact%':>7} {'+-1%':>7} {'MAE':>6} {'bias':>7} {'true':>6} {'counted':>7}")
+    for key in sorted(groups):
+        print(line(key, groups[key]))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--worst", type=int, default=20, help="how many of the worst sets to list (20)")
+    args = ap.parse_args()
+    root = realdata_root()
+    start = time.perf_counter()
+    results: list[Result] = []
+    for loader in (ebbelaar_sets, muvr_sets):
+        try:
+            results.extend(count(real) for real in loader(root))
+        except FileNotFoundError as exc:
+            print(f"skipped: {exc}")
+    if not results:
+        print(f"no real data under {root} (set REPSENSE_REALDATA)")
+        return
+    elapsed = time.perf_counter() - start
+    print(f"{len(results)} labelled wrist sets from {root}, {elapsed:.1f} s")
+
+    table("all", {"all": results})
+    by_dataset: dict[str, list[Result]] = defaultdict(list)
+    by_exercise: dict[str, list[Result]] = defaultdict(list)
+    by_raw: dict[str, list[Result]] = defaultdict(list)
+    for r in results:
+        by_dataset[r.dataset].append(r)
+        by_exercise[f"{r.dataset.split('_')[0]}/{r.exercise}"].append(r)
+        if r.dataset == MUVR:
+            by_raw[r.raw_exercise].append(r)
+    table("per data set", by_dataset)
+    table("per data set and exercise", by_exercise)
+    table(f"{MUVR}, per exercise as labelled", by_raw)
+
+    worst = sorted(results, key=lambda r: (-abs(r.error), r.name))[: args.worst]
+    print(f"\n{args.worst} worst sets")
+    print(f"{'set':<70} {'exercise':>8} {'true':>5} {'counted':>7}")
+    for r in worst:
+        print(f"{r.name:<70} {r.exercise:>8} {r.true_reps:5d} {r.counted:7d}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,199 @@
+"""Open any recording a user may have: a repsense v1 recording, or a vendor app's export, as one ``Recording``.
+
+``load_any`` is what ``repsense replay`` and ``repsense import`` call. It recognises a file by its first lines, not
+by its name or extension:
+
+- repsense v1 recordings (``recording.py``);
+- MbientLab MetaMotion / MetaBase CSV, accelerometer and gyroscope in two files (``vendor_metamotion.py``);
+- Polar Sensor Logger ACC / GYRO files (``vendor_polar.py``);
+- WitMotion app and PC-software exports (``vendor_witmotion.py``).
+
+A vendor file's times become seconds from its first accelerometer sample; its wall-clock start goes into the
+``start_time`` metadata. What the reader had to do to the data (duplicate rows dropped, no gyroscope partner found,
+...) is kept as one line of text in the ``import_notes`` metadata. ``docs/vendor-files.md`` describes all of it
+for users.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from repsense.errors import RecordingError, RepsenseError
+from repsense.firmware_bridge import vendor_metamotion, vendor_polar, vendor_witmotion
+from repsense.firmware_bridge.recording import FORMAT_KEY, Recording, RecordingWriter, read_recording
+from repsense.firmware_bridge.vendor_common import decode_text
+
+REPSENSE = "repsense"
+METAMOTION = vendor_metamotion.FORMAT
+POLAR = vendor_polar.FORMAT
+WITMOTION = vendor_witmotion.FORMAT
+
+#: Bytes read to recognise a file.
+_HEAD_BYTES = 64 * 1024
+
+#: The file name ends that name one sensor of a pair; an imported recording is named without them.
+_SENSOR_SUFFIX = re.compile(r"_(?:Accelerometer|ACC)(?:_.*)?$")
+
+
+def detect_format(path: str | os.PathLike[str]) -> str | None:
+    """``"repsense"``, ``"metamotion"``, ``"polar"``, ``"witmotion"``, or None for a file none of them wrote.
+
+    Raises ``RecordingError`` when the file cannot be read at all (missing, a folder, binary).
+    """
+    lines = _head_lines(Path(path))
+    first = next((line.strip() for line in lines if line.strip()), "")
+    if first.lower().replace(" ", "").startswith(f"#{FORMAT_KEY}:"):
+        return REPSENSE
+    header = next((line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")), "")
+    if {"t", "ax"} <= {cell.strip().lower() for cell in header.split(",")}:
+        return REPSENSE
+    if vendor_metamotion.looks_like(first):
+        return METAMOTION
+    if vendor_polar.looks_like(first):
+        return POLAR
+    if vendor_witmotion.header_index(lines) is not None:
+        return WITMOTION
+    return None
+
+
+def load_any(path: str | os.PathLike[str]) -> Recording:
+    """Read a repsense recording or a vendor export. Every problem raises ``RecordingError`` naming the file."""
+    p = Path(path)
+    fmt = detect_format(p)
+    if fmt == REPSENSE:
+        return read_recording(p)
+    if fmt == METAMOTION:
+        return vendor_metamotion.load(p)
+    if fmt == POLAR:
+        return vendor_polar.load(p)
+    if fmt == WITMOTION:
+        return vendor_witmotion.load(p)
+    first = next((line.strip() for line in _head_lines(p) if line.strip()), "")
+    shown = repr(first if len(first) <= 60 else first[:60] + "...") if first else "the file is empty"
+    raise RecordingError(
+        f"{p}: unrecognised file format ({shown}); repsense reads its own v1 recordings, MetaMotion/MetaBase CSV, "
+        f"Polar Sensor Logger and WitMotion exports"
+    )
+
+
+def _head_lines(path: Path) -> list[str]:
+    source = str(path)
+    try:
+        with path.open("rb") as f:
+            data = f.read(_HEAD_BYTES)
+    except FileNotFoundError as exc:
+        raise RecordingError(f"{source}: no such file") from exc
+    except IsADirectoryError as exc:
+        raise RecordingError(f"{source}: is a directory, not a file") from exc
+    except PermissionError as exc:
+        raise RecordingError(f"{source}: permission denied") from exc
+    except OSError as exc:
+        raise RecordingError(f"{source}: cannot read the file ({exc.strerror or exc})") from exc
+    if len(data) == _HEAD_BYTES and b"\n" in data:
+        data = data[: data.rfind(b"\n") + 1]  # never cut a character in two
+    return decode_text(data, source).split("\n")
+
+
+# --- import --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What became of one input file: written to ``out``, skipped (already imported with its pair), or failed."""
+
+    source: Path
+    out: Path | None = None
+    recording: Recording | None = None
+    error: RepsenseError | None = None
+    duplicate_of: Path | None = None
+
+
+def import_files(paths: Iterable[str | os.PathLike[str]], out_dir: str | os.PathLike[str]) -> list[Path]:
+    """Convert each file to a v1 recording in ``out_dir``; return the files written. Stops at the first error.
+
+    The two files of a MetaMotion or Polar pair make one recording, written once however many of them are given.
+    A recording of the same name already in ``out_dir`` is replaced.
+    """
+    written = []
+    for result in iter_import(paths, out_dir):
+        if result.error is not None:
+            raise result.error
+        if result.out is not None:
+            written.append(result.out)
+    return written
+
+
+def iter_import(paths: Iterable[str | os.PathLike[str]], out_dir: str | os.PathLike[str]) -> Iterator[ImportResult]:
+    """``import_files`` one file at a time, reporting errors instead of raising them (for the CLI)."""
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RecordingError(f"{out}: cannot create the output folder ({exc.strerror or exc})") from exc
+    done: dict[tuple[str, ...], Path] = {}
+    taken: set[str] = set()
+    for raw in paths:
+        source = Path(raw)
+        try:
+            recording = load_any(source)
+            key = _pair_key(source, recording)
+            if key in done:
+                yield ImportResult(source, recording=recording, duplicate_of=done[key])
+                continue
+            target = out / _unique_name(_output_stem(recording), taken)
+            _write(recording, target)
+        except RepsenseError as exc:
+            yield ImportResult(source, error=exc)
+            continue
+        done[key] = target
+        yield ImportResult(source, out=target, recording=recording)
+
+
+def _pair_key(source: Path, recording: Recording) -> tuple[str, ...]:
+    folder = str(source.resolve().parent)
+    files = recording.metadata.get("source_files")
+    return (folder, *sorted(files.split("; "))) if files else (str(source.resolve()),)
+
+
+def _output_stem(recording: Recording) -> str:
+    stem = _SENSOR_SUFFIX.sub("", Path(recording.source).stem)
+    return re.sub(r"[^\w.+-]+", "_", stem).strip("._") or "recording"
+
+
+def _unique_name(stem: str, taken: set[str]) -> str:
+    name, n = f"{stem}.csv", 1
+    while name.lower() in taken:
+        n += 1
+        name = f"{stem}-{n}.csv"
+    taken.add(name.lower())
+    return name
+
+
+def _write(recording: Recording, target: Path) -> None:
+    """Write through a temporary name, so a failure never leaves half a recording under the final name."""
+    metadata = {k: v for k, v in recording.metadata.items() if k != FORMAT_KEY}
+    samples = recording.samples
+    partial = target.with_name(target.name + ".part")
+    try:
+        with RecordingWriter(partial, metadata, has_gyro=samples.has_gyro) as writer:
+            start = 0
+            for t_s, text in recording.annotations:
+                stop = int(np.searchsorted(samples.t_s, t_s, side="right"))
+                if stop > start:
+                    writer.write(samples.slice(start, stop))
+                    start = stop
+                writer.annotate(text)
+            if start < len(samples):
+                writer.write(samples.slice(start, len(samples)))
+        os.replace(partial, target)
+    except OSError as exc:
+        raise RecordingError(f"{target}: cannot write the recording ({exc.strerror or exc})") from exc
+    finally:
+        if partial.exists():
+            partial.unlink()
