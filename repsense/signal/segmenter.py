@@ -301,7 +301,8 @@ class RepSegmenter:
             st.recent_a_sum += a - ring[k]
             ring[k] = a
             st.recent_i = (k + 1) % len(ring)
-            if cal.settled:
+            settled = cal.settled
+            if settled:
                 # At the end of a concentric the first test alone serves: waiting for the window would delay
                 # every lockout.
                 quiet = -aq < a_smooth < aq and (abs(st.recent_a_sum) < mean_limit or st.phase == Phase.UP)
@@ -354,9 +355,16 @@ class RepSegmenter:
             zupt_residual = None
             qc = st.quiet_count
             v_abs = abs(st.v)
-            if (qc >= n_quiet and (v_abs < vz or (qc >= n_long and v_abs < cfg.long_quiet_max_velocity_m_s))) or (
-                flat_now and ((st.flat_long and t - st.last_cal_t > cfg.stale_calibration_s) or st.new_rest)
-            ):
+            if (
+                qc >= n_quiet
+                and (
+                    v_abs < vz
+                    or (qc >= n_long and v_abs < cfg.long_quiet_max_velocity_m_s)
+                    # Not calibrated yet (the stream began mid-motion, say): a flat reading is a rest whatever
+                    # the integral says, or a wrong first guess could keep the calibration from ever starting.
+                    or (not settled and qc >= 2 * n_quiet)
+                )
+            ) or (flat_now and ((st.flat_long and t - st.last_cal_t > cfg.stale_calibration_s) or st.new_rest)):
                 zupt_residual = st.v
                 st.v = 0.0
                 st.anchored_last = True
