@@ -136,6 +136,13 @@ class SetSession:
     def _take(self, events: list[PipelineEvent]) -> list[SessionEvent]:
         out: list[SessionEvent] = []
         for event in events:
+            if isinstance(event, (RepEvent, FailedRepEvent)):
+                # Time has passed up to this event: an inactivity deadline before it ends the set first, however
+                # the stream was cut into blocks.
+                ended = self.controller.tick(event.detected_at_s)
+                if ended is not None:
+                    out.append(ended)
+                    self.result.stop = ended
             out.append(event)
             if isinstance(event, RepEvent):
                 self.result.reps.append(event)

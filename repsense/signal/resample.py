@@ -109,7 +109,14 @@ class UniformResampler:
         integral = np.cumsum(np.vstack([self.integral_last, increments]), axis=0)
 
         step = 1.0 / self.config.rate_hz
-        k_last = int(np.floor((tt[-1] - self.origin_s) / step + 1e-9))
+        # The last grid point at or before the newest sample, decided by the same comparison (origin + k * step
+        # <= t) whatever the block: a point that sits exactly on a sample must not depend on how the stream
+        # was cut.
+        k_last = int(np.floor((tt[-1] - self.origin_s) / step))
+        while self.origin_s + (k_last + 1) * step <= tt[-1]:
+            k_last += 1
+        while k_last >= 0 and self.origin_s + k_last * step > tt[-1]:
+            k_last -= 1
         chunk = None
         if k_last >= self.next_k:
             k = np.arange(self.next_k, k_last + 1)

@@ -68,3 +68,10 @@ def test_every_bundled_recording_replays_through_the_cli(path, capsys):
     assert main(["replay", str(path), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["reps"], "every bundled recording has reps"
+
+
+def test_an_inactivity_stop_does_not_depend_on_block_size():
+    """A rep detected after the deadline but in the same block must not hide the inactivity stop before it."""
+    small = run(DEMO, 0.02, inactivity_s=3.0)
+    assert small["stop"]["reason"] == StopReason.INACTIVITY
+    assert run(DEMO, 1e9, inactivity_s=3.0) == small

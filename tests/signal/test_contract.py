@@ -123,3 +123,15 @@ def test_vertical_filter_is_bit_identical_across_cuts(squat_gyro, with_gyro):
     parts = [v.feed(acc[i : i + 137], None if gyro is None else gyro[i : i + 137]) for i in range(0, 2000, 137)]
     for k in range(3):
         assert np.array_equal(np.concatenate([p[k] for p in parts]), whole[k])
+
+
+def test_samples_exactly_on_the_grid_give_the_same_events_however_cut(squat_gyro):
+    """A sample that sits exactly on a grid point must not make the point wait for the next sample in one cut
+    and not in another (seen when a live session and its replay cut a 100 Hz stream differently)."""
+    t = np.round((squat_gyro.t_s - squat_gyro.t_s[0]) * 100.0) / 100.0 + 1000.0
+    keep = np.r_[True, np.diff(t) > 0]
+    on_grid = SampleBlock(t[keep], squat_gyro.acc_g[keep], squat_gyro.gyro_dps[keep])
+    whole = RepPipeline(PipelineConfig.for_lift(Exercise.SQUAT)).run(on_grid)
+    assert whole
+    assert run_in_pieces(on_grid, [1] * len(on_grid)) == whole
+    assert run_in_pieces(on_grid, [7, 3, 50] * 500) == whole
