@@ -1,0 +1,275 @@
+"""The live session in process, on in-memory links: it records what it feeds, and a replay of the file agrees."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import AsyncGenerator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rich.console import Console
+
+from repsense.core.cli import main
+from repsense.core.live import EndReason, LiveSession, LiveStatus
+from repsense.core.liveview import PlainLiveView, QuietLiveView, RichLiveView
+from repsense.core.session import SessionEvent, SessionResult, SetSession, replay
+from repsense.core.setcontrol import SetConfig, SetMode
+from repsense.errors import LinkError
+from repsense.events import Exercise, GapEvent, Placement, RepEvent, SetEnded, StopReason
+from repsense.firmware_bridge.links import LinkEvent, LinkEventKind, LinkHealth, MemoryLink
+from repsense.firmware_bridge.recording import read_recording
+from repsense.firmware_bridge.simulator import random_config, simulate_set
+from repsense.samples import SampleBlock
+
+SQUAT = Exercise.SQUAT
+
+
+@pytest.fixture(scope="module")
+def squat() -> SampleBlock:
+    return simulate_set(
+        random_config(np.random.default_rng(3), SQUAT, rate_hz=100, has_gyro=True, hard=False), 3
+    ).samples
+
+
+def session(mode: SetMode = SetMode.AMRAP, reps: int | None = None) -> SetSession:
+    return SetSession(SQUAT, Placement.BAR, SetConfig.for_lift(SQUAT, mode=mode, target_reps=reps), source="test")
+
+
+def pieces(samples: SampleBlock, block_s: float = 0.05) -> list[SampleBlock]:
+    t = samples.t_s - samples.t_s[0]
+    edges = np.flatnonzero(np.diff(np.floor(t / block_s))) + 1
+    return [samples.slice(a, b) for a, b in zip([0, *edges], [*edges, len(t)], strict=True)]
+
+
+class Shown:
+    """A display that remembers what it was shown."""
+
+    def __init__(self) -> None:
+        self.shown: list[SessionEvent] = []
+        self.links: list[LinkEvent] = []
+        self.ended: EndReason | None = None
+
+    def events(self, events: list[SessionEvent]) -> None:
+        self.shown.extend(events)
+
+    def link(self, event: LinkEvent) -> None:
+        self.links.append(event)
+
+    def tick(self, status: LiveStatus) -> None:
+        return None
+
+    def finish(self, result: SessionResult, ended_by: EndReason, status: LiveStatus) -> None:
+        self.ended = ended_by
+
+
+def run(link, live_session: SetSession, path: Path | None, **kw) -> tuple:
+    display = Shown()
+    live = LiveSession(link, live_session, display, record=path, handle_signals=False, **kw)
+    return asyncio.run(live.run()), display
+
+
+def replay_of(path: Path, mode: SetMode = SetMode.AMRAP, reps: int | None = None) -> SessionResult:
+    return replay(read_recording(path).samples, session(mode, reps))
+
+
+def test_live_and_the_replay_of_its_recording_agree(squat, tmp_path, assert_same_session):
+    path = tmp_path / "live.csv"
+    outcome, shown = run(MemoryLink(pieces(squat)), session(), path, metadata={"exercise": "squat"})
+    assert outcome.ended_by is EndReason.LINK_ENDED and shown.ended is EndReason.LINK_ENDED
+    assert outcome.result.samples == len(squat) and len(outcome.result.reps) >= 3
+    assert_same_session(outcome.result.to_json(), replay_of(path).to_json(), path)
+    assert read_recording(path).metadata["exercise"] == "squat"
+    assert [e for e in shown.shown if isinstance(e, RepEvent)] == outcome.result.reps
+
+
+def test_the_session_stops_at_the_end_of_the_set_and_records_no_further(squat, tmp_path, assert_same_session):
+    path = tmp_path / "live.csv"
+    outcome, shown = run(MemoryLink(pieces(squat)), session(SetMode.FIXED, 2), path)
+    assert outcome.ended_by is EndReason.SET_ENDED
+    stop = outcome.result.stop
+    assert stop is not None and stop.reason is StopReason.TARGET_REACHED and stop.rep == 2
+    assert any(isinstance(e, SetEnded) for e in shown.shown)
+    recorded = read_recording(path).samples
+    assert recorded.t_s[-1] < squat.t_s[-1] - 1.0  # the rest of the set was never taken in
+    assert len(recorded) == outcome.result.samples
+    assert_same_session(outcome.result.to_json(), replay_of(path, SetMode.FIXED, 2).to_json(), path)
+
+
+def test_overlapping_blocks_are_clipped_never_reordered(squat, tmp_path):
+    blocks = pieces(squat.slice(0, 500))
+    messy = [blocks[0], blocks[2], blocks[1], blocks[2], *blocks[3:]]
+    path = tmp_path / "live.csv"
+    outcome, _ = run(MemoryLink(messy), session(), path)
+    recorded = read_recording(path).samples
+    assert np.all(np.diff(recorded.t_s) > 0)
+    assert outcome.samples_clipped == len(blocks[1]) + len(blocks[2])
+    assert len(recorded) == 500 - len(blocks[1])
+
+
+def test_a_lost_link_is_annotated_and_the_set_goes_on(squat, tmp_path, assert_same_session):
+    blocks = pieces(squat)
+    half = len(blocks) // 2
+    t_lost = float(blocks[half - 1].t_s[-1])
+    later = [SampleBlock(b.t_s + 3.0, b.acc_g, b.gyro_dps) for b in blocks[half:]]
+    items = [
+        LinkEvent(LinkEventKind.CONNECTED, 0.0, "mem"),
+        *blocks[:half],
+        LinkEvent(LinkEventKind.LOST, t_lost, "unplugged"),
+        LinkEvent(LinkEventKind.RESUMED, t_lost + 3.0, "mem"),
+        *later,
+    ]
+    path = tmp_path / "live.csv"
+    outcome, shown = run(MemoryLink(items), session(), path)
+    notes = [text for _, text in read_recording(path).annotations]
+    assert notes == [f"gap: link lost at {t_lost:.3f} s (unplugged)", f"link resumed at {t_lost + 3.0:.3f} s"]
+    assert [e.kind for e in shown.links] == [LinkEventKind.CONNECTED, LinkEventKind.LOST, LinkEventKind.RESUMED]
+    (gap,) = outcome.result.gaps
+    assert gap.duration_s == pytest.approx(3.01, abs=0.02)
+    assert any(isinstance(e, GapEvent) for e in shown.shown)
+    assert any(r.t_start_s > t_lost + 3.0 for r in outcome.result.reps)
+    assert_same_session(outcome.result.to_json(), replay_of(path).to_json(), path)
+
+
+class Silent:
+    """A link that connects, sends a little, then says nothing."""
+
+    last_arrival_wall_s: float | None = None
+
+    def __init__(self, first: SampleBlock) -> None:
+        self.first = first
+
+    async def blocks(self) -> AsyncGenerator[SampleBlock | LinkEvent, None]:
+        yield LinkEvent(LinkEventKind.CONNECTED, 0.0, "silent")
+        yield self.first
+        await asyncio.sleep(3600)
+
+    def health(self) -> LinkHealth:
+        return LinkHealth(connected=True)
+
+
+def test_give_up_when_the_sensor_is_gone_and_keep_what_came(squat, tmp_path):
+    path = tmp_path / "live.csv"
+    outcome, shown = run(Silent(squat.slice(0, 200)), session(), path, give_up_s=0.3, tick_s=0.02)
+    assert outcome.ended_by is EndReason.GAVE_UP and shown.ended is EndReason.GAVE_UP
+    assert len(read_recording(path).samples) == 200
+
+
+def test_stop_ends_cleanly_and_keeps_everything(squat, tmp_path):
+    path = tmp_path / "live.csv"
+    display = Shown()
+    live = LiveSession(Silent(squat.slice(0, 200)), session(), display, record=path, handle_signals=False)
+
+    async def main():
+        task = asyncio.create_task(live.run())
+        await asyncio.sleep(0.2)
+        live.stop()
+        return await task
+
+    outcome = asyncio.run(main())
+    assert outcome.ended_by is EndReason.INTERRUPTED
+    assert len(read_recording(path).samples) == 200
+
+
+class Broken:
+    last_arrival_wall_s: float | None = None
+
+    async def blocks(self) -> AsyncGenerator[SampleBlock | LinkEvent, None]:
+        raise LinkError("cannot open /dev/nothing: No such file or directory")
+        yield  # pragma: no cover
+
+    def health(self) -> LinkHealth:
+        return LinkHealth()
+
+
+def test_a_link_that_cannot_open_raises_its_link_error(tmp_path):
+    with pytest.raises(LinkError, match="cannot open"):
+        run(Broken(), session(), tmp_path / "live.csv")
+    assert not (tmp_path / "live.csv").exists()
+
+
+# --- the views ------------------------------------------------------------------------------------------------------
+
+
+def a_set() -> tuple[list[SessionEvent], SessionResult, LiveStatus]:
+    reps = [
+        RepEvent(i, i * 3.0, i * 3.0 + 0.6, i * 3.0 + 0.7, 0.8 - 0.05 * i, 1.2, 0.5, 0.0625 * (i - 1))
+        for i in (1, 2, 3, 4)
+    ]
+    stop = SetEnded(4, 12.7, StopReason.VELOCITY_LOSS, "velocity loss 19% reached the 15% threshold")
+    result = SessionResult(SQUAT, Placement.BAR, SetConfig.for_lift(SQUAT), reps=reps, stop=stop, samples=1300)
+    health = LinkHealth(connected=True, wire_format="frame", samples=1300, dropped=3, crc_errors=2)
+    return [*reps, stop], result, LiveStatus(12.7, 100.0, 0.0, 30.0, health)
+
+
+@pytest.mark.parametrize("view_class", [RichLiveView, PlainLiveView])
+def test_views_show_count_bars_health_and_an_unmistakable_stop(view_class):
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, width=100, color_system=None)
+    view = view_class(console, "/dev/pts/9", SQUAT, Placement.BAR, SetConfig.for_lift(SQUAT, velocity_loss=0.15))
+    events, result, status = a_set()
+    view.link(LinkEvent(LinkEventKind.CONNECTED, 0.0, "/dev/pts/9"))
+    view.tick(status)
+    view.link(LinkEvent(LinkEventKind.LOST, 5.0, "the device disconnected"))
+    view.events(events)
+    view.finish(result, EndReason.SET_ENDED, status)
+    text = buffer.getvalue()
+    assert "\a" in text  # the bell
+    assert "STOP" in text or "███" in text
+    assert "velocity loss 19% reached the 15% threshold" in text
+    assert "link lost" in text
+    assert "dropped 3" in text and "bad CRC 2" in text
+    assert "0.60" in text  # the last rep's MCV
+
+
+def test_rich_view_draws_the_threshold_line_and_big_digits():
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, width=100, color_system=None)
+    view = RichLiveView(console, "/dev/pts/9", SQUAT, Placement.BAR, SetConfig.for_lift(SQUAT, velocity_loss=0.15))
+    events, _, status = a_set()
+    view.tick(status)
+    view.events(events[:-1])
+    text = buffer.getvalue()
+    view.close()
+    assert "stop below 0.64 m/s" in text  # 15 % below the best rep, 0.75 m/s
+    assert text.count("│") >= 4  # the threshold mark crosses each bar
+    assert "█ █" in text  # the 4, five rows tall
+
+
+def test_quiet_view_keeps_stdout_for_the_json(capsys):
+    view = QuietLiveView(Console(stderr=True))
+    events, result, status = a_set()
+    view.link(LinkEvent(LinkEventKind.LOST, 5.0, "the device disconnected"))
+    view.events(events)
+    view.finish(result, EndReason.SET_ENDED, status)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "link lost" in captured.err and "STOP after rep 4" in captured.err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["live", "--port", "/dev/ttyNOPE"],
+        ["live", "--port", "/dev/ttyNOPE", "--give-up", "0"],
+        ["live", "--port", "/dev/ttyNOPE", "--record", "/no/such/folder/x.csv"],
+        ["live", "--port", "/dev/ttyNOPE", "--format", "morse"],
+        ["emulate", "squat.csv", "--port", "/dev/ttyNOPE", "--link", "/tmp/x"],
+        ["emulate", "squat.csv", "--pty", "--corrupt", "100"],
+        ["emulate", "squat.csv", "--pty", "--speed", "0"],
+        ["emulate", "squat.csv"],
+        ["emulate", "missing.csv", "--pty"],
+    ],
+)
+def test_bad_live_and_emulate_commands_are_one_line_and_exit_2(squat, tmp_path, capsys, args):
+    from repsense.firmware_bridge.recording import RecordingWriter
+
+    with RecordingWriter(tmp_path / "squat.csv", {"exercise": "squat"}, has_gyro=True) as writer:
+        writer.write(squat.slice(0, 100))
+    args = [str(tmp_path / a) if a.endswith(".csv") and "/" not in a else a for a in args]
+    assert main(args) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("repsense: error: "), captured.err

@@ -1,0 +1,217 @@
+"""End to end over a real pty pair: ``repsense emulate`` plays a recording, ``repsense live`` counts it.
+
+Both run as real processes. The emulator plays 20 times faster than real time (``live --speed 20`` knows), so a
+30 s set takes about 1.5 s. Every live session must agree with a replay of its own recording; with a clean or a
+corrupted link it must also count the reps and stop that a replay of the source recording gives.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from repsense.core.cli import main
+from repsense.events import Exercise
+from repsense.firmware_bridge.recording import read_recording
+from repsense.firmware_bridge.simulator import random_config, simulate_set, write_simulated
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SPEED = "20"
+#: The set options every run uses: no velocity-loss stop, so the whole set counts (the stop rules have own tests).
+AMRAP = ("--exercise", "squat", "--velocity-loss", "60")
+
+
+def command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "repsense", *args]
+
+
+@pytest.fixture(scope="module")
+def squat_file(tmp_path_factory) -> Path:
+    sim = simulate_set(
+        random_config(np.random.default_rng(3), Exercise.SQUAT, rate_hz=100, has_gyro=True, hard=False), 3
+    )
+    path, _ = write_simulated(sim, tmp_path_factory.mktemp("e2e") / "squat.csv")
+    return path
+
+
+class Emulator:
+    """``repsense emulate FILE --pty`` in the background; ``port`` is what ``live --port`` should open."""
+
+    def __init__(self, recording: Path, *args: str, speed: str = SPEED) -> None:
+        self.proc = subprocess.Popen(
+            command("emulate", str(recording), "--pty", "--speed", speed, *args),
+            cwd=REPO_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: list[str] = []
+        self.port = self.wait_for("device:").split()[1]
+        if "--link" in args:
+            self.port = self.wait_for("link:").split()[1]
+
+    def wait_for(self, prefix: str) -> str:
+        assert self.proc.stdout is not None
+        while True:
+            line = self.proc.stdout.readline()
+            assert line, f"the emulator ended early: {self.lines} {self.proc.stderr.read() if self.proc.stderr else ''}"
+            self.lines.append(line.strip())
+            if line.startswith(prefix):
+                return line.strip()
+
+    def finish(self) -> list[str]:
+        out, err = self.proc.communicate(timeout=60)
+        assert self.proc.returncode == 0, err
+        return self.lines + out.splitlines()
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.communicate()
+
+
+def live(port: str, record: Path, *args: str) -> dict[str, Any]:
+    proc = subprocess.run(
+        command("live", "--port", port, "--record", str(record), "--json", "--speed", SPEED, "--give-up", "1.5", *args),
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def replay(path: Path, *args: str) -> dict[str, Any]:
+    """``repsense replay PATH --json ...``, in this process (the live side is the one that needs real processes)."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["replay", str(path), "--json", *args]) == 0
+    return json.loads(out.getvalue())
+
+
+def mcvs(result: dict[str, Any]) -> list[float]:
+    return [rep["mean_velocity"] for rep in result["reps"]]
+
+
+@pytest.mark.parametrize("wire_format", ["frame", "csv"])
+def test_live_counts_what_replay_counts_and_stops_by_itself(squat_file, tmp_path, assert_same_session, wire_format):
+    options = ("--exercise", "squat", "--mode", "fixed", "--reps", "5")
+    emulator = Emulator(squat_file, "--format", wire_format)
+    try:
+        result = live(emulator.port, tmp_path / "live.csv", *options)
+        emulator.finish()
+    finally:
+        emulator.kill()
+    source = replay(squat_file, *options)
+    assert_same_session(result, replay(tmp_path / "live.csv", *options), tmp_path / "live.csv")
+    assert (result["stop"] is None) == (source["stop"] is None)
+    if source["stop"] is not None:
+        assert result["stop"]["reason"] == source["stop"]["reason"] == "target_reached"
+        assert result["stop"]["rep"] == source["stop"]["rep"] == 5
+        # The set ended at the stop: the recording holds little beyond it.
+        assert result["summary"]["duration_s"] < source["summary"]["duration_s"]
+    n = len(result["reps"])
+    assert n >= (5 if source["stop"] else len(source["reps"]))
+    np.testing.assert_allclose(mcvs(result), mcvs(source)[:n], rtol=0.01)
+
+
+def test_one_percent_corrupted_bytes_lose_no_rep_and_invent_none(squat_file, tmp_path, assert_same_session):
+    emulator = Emulator(squat_file, "--corrupt", "1", "--seed", "5")
+    try:
+        result = live(emulator.port, tmp_path / "live.csv", *AMRAP)
+        lines = emulator.finish()
+    finally:
+        emulator.kill()
+    assert any("bytes corrupted" in line and " 0 bytes corrupted" not in line for line in lines), lines
+    source = replay(squat_file, *AMRAP)
+    assert len(result["reps"]) == len(source["reps"]) >= 3
+    assert (result["stop"] or {}).get("reason") == (source["stop"] or {}).get("reason")
+    # About a fifth of the frames are lost, so the velocities move a little, but not much.
+    np.testing.assert_allclose(mcvs(result), mcvs(source), rtol=0.08)
+    assert result["summary"]["samples"] < 0.9 * source["summary"]["samples"]
+    assert_same_session(result, replay(tmp_path / "live.csv", *AMRAP), tmp_path / "live.csv")
+
+
+def test_the_session_goes_on_after_an_unplug(squat_file, tmp_path, assert_same_session):
+    link = tmp_path / "ttyREPSENSE"
+    emulator = Emulator(squat_file, "--link", str(link), "--disconnect-at", "12", "--disconnect-for", "2")
+    try:
+        result = live(emulator.port, tmp_path / "live.csv", *AMRAP)
+        lines = emulator.finish()
+    finally:
+        emulator.kill()
+    assert any(line.startswith("reconnected") for line in lines), lines
+    notes = [text for _, text in read_recording(tmp_path / "live.csv").annotations]
+    assert notes[0].startswith("gap: link lost at") and notes[1].startswith("link resumed at"), notes
+    (gap, *_) = result["gaps"]
+    assert gap["duration"] >= 2.0
+    assert any(rep["t_start"] > gap["t"] + gap["duration"] for rep in result["reps"])
+    source = replay(squat_file, *AMRAP)
+    assert len(source["reps"]) - 2 <= len(result["reps"]) <= len(source["reps"])
+    assert_same_session(result, replay(tmp_path / "live.csv", *AMRAP), tmp_path / "live.csv")
+
+
+def _start_live_plain(port: str, record: Path, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        command("live", "--port", port, "--record", str(record), "--speed", "2", *AMRAP, *args),
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_kill_9_loses_at_most_the_last_second_and_the_file_replays(squat_file, tmp_path):
+    record = tmp_path / "live.csv"
+    emulator = Emulator(squat_file, speed="2")
+    proc = _start_live_plain(emulator.port, record)
+    try:
+        emulator.wait_for("streaming")
+        started = time.monotonic()
+        time.sleep(2.5)
+        os.kill(proc.pid, signal.SIGKILL)
+        streamed_s = (time.monotonic() - started) * 2
+        proc.communicate(timeout=10)
+    finally:
+        emulator.kill()
+        if proc.poll() is None:
+            proc.kill()
+    recording = read_recording(record)
+    recorded_s = float(recording.samples.t_s[-1] - recording.samples.t_s[0])
+    assert streamed_s - 1.0 - 0.4 <= recorded_s <= streamed_s
+    replay(record, *AMRAP)
+
+
+def test_ctrl_c_ends_cleanly_and_keeps_everything(squat_file, tmp_path, assert_same_session):
+    record = tmp_path / "live.csv"
+    emulator = Emulator(squat_file, speed="2")
+    proc = _start_live_plain(emulator.port, record, "--json")
+    try:
+        emulator.wait_for("streaming")
+        time.sleep(2.0)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        emulator.kill()
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    result = json.loads(out)
+    assert result["summary"]["samples"] == len(read_recording(record).samples) > 300
+    assert "stopped by hand" in err
+    assert_same_session(result, replay(record, *AMRAP), record)
