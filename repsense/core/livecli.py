@@ -17,6 +17,7 @@ from repsense.core.setcontrol import SetConfig
 from repsense.errors import ConfigError
 from repsense.events import Exercise
 from repsense.firmware_bridge.links import SerialLink, WireFormat
+from repsense.firmware_bridge.streams import TextOptions
 
 
 def run_live(
@@ -32,7 +33,8 @@ def run_live(
         raise ConfigError("--baud must be positive")
     if args.record is not None and not args.record.parent.is_dir():
         raise ConfigError(f"--record {args.record}: no such folder {args.record.parent}")
-    link = SerialLink(args.port, args.baud, WireFormat(args.format), time_scale=args.speed)
+    text = TextOptions(args.columns, args.acc_unit, args.gyro_unit, args.time_unit)
+    link = SerialLink(args.port, args.baud, WireFormat(args.format), time_scale=args.speed, text=text)
     session = SetSession(exercise, placement, config, source=args.port)
     metadata: dict[str, str | float | int] = {
         "exercise": str(exercise),

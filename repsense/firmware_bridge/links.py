@@ -30,7 +30,7 @@ import serial
 
 from repsense.errors import LinkError
 from repsense.firmware_bridge.framing import ClockMapper
-from repsense.firmware_bridge.streams import DecoderCounts, StreamDecoder, WireFormat, merge_blocks
+from repsense.firmware_bridge.streams import DecoderCounts, StreamDecoder, TextOptions, WireFormat, merge_blocks
 from repsense.samples import SampleBlock
 
 __all__ = ["Link", "LinkEvent", "LinkEventKind", "LinkHealth", "MemoryLink", "SerialLink", "WireFormat"]
@@ -182,12 +182,14 @@ class SerialLink:
         time_scale: float = 1.0,
         retry_s: float = 0.1,
         wall: Callable[[], float] = time.monotonic,
+        text: TextOptions | None = None,
     ) -> None:
         if not time_scale > 0:
             raise LinkError(f"time scale must be positive, got {time_scale}")
         self.port = port
         self.baud = baud
         self.wire_format = wire_format
+        self.text = text
         self.time_scale = time_scale
         self.retry_s = retry_s
         self._wall = wall
@@ -252,7 +254,7 @@ class SerialLink:
         kind = LinkEventKind.CONNECTED
         while True:
             queue: asyncio.Queue[_Bytes | _Gone] = asyncio.Queue()
-            self._decoder = StreamDecoder(self.wire_format, self._mapper)
+            self._decoder = StreamDecoder(self.wire_format, self._mapper, self.text)
             reader = _PortReader(port, loop, queue, self._wall)
             reader.start()
             self._connected = True

@@ -57,6 +57,17 @@ def _detect(seen: bytes) -> WireFormat | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class TextOptions:
+    """How CSV lines are read (``TextLineDecoder``): a column map such as ``"t,ax,ay,az,gx,gy,gz"`` and units;
+    ``None`` for each means auto-detect."""
+
+    columns: str | None = None
+    acc_unit: str | None = None
+    gyro_unit: str | None = None
+    time_unit: str | None = None
+
+
 class StreamDecoder:
     """One connection's bytes in, blocks out: frames, CSV, or whichever the first bytes show. No I/O.
 
@@ -65,8 +76,14 @@ class StreamDecoder:
     ``clock`` makes the clock mapper each decoder uses.
     """
 
-    def __init__(self, wire_format: WireFormat, clock: Callable[[], ClockMapper] = ClockMapper) -> None:
+    def __init__(
+        self,
+        wire_format: WireFormat,
+        clock: Callable[[], ClockMapper] = ClockMapper,
+        text: TextOptions | None = None,
+    ) -> None:
         self._clock = clock
+        self._text = text or TextOptions()
         self._decoder: FrameDecoder | TextLineDecoder | None = None
         self._waiting: list[tuple[bytes, float | None]] = []
         self.wire_format = wire_format
@@ -78,7 +95,8 @@ class StreamDecoder:
         if wire_format is WireFormat.FRAME:
             self._decoder = FrameDecoder(clock=self._clock())
         else:
-            self._decoder = TextLineDecoder(clock=self._clock())
+            t = self._text
+            self._decoder = TextLineDecoder(t.columns, t.acc_unit, t.gyro_unit, t.time_unit, clock=self._clock())
 
     def feed(self, data: bytes, arrival_s: float | None = None) -> list[SampleBlock]:
         if self._decoder is None:

@@ -169,3 +169,17 @@ def test_a_port_that_is_not_there_is_one_clear_link_error(tmp_path):
 
     with pytest.raises(LinkError, match=r"cannot open .*ttyNOPE: No such file or directory"):
         asyncio.run(first())
+
+
+def test_text_options_reach_the_csv_decoder():
+    """--columns and the units given to `live` decide how CSV lines are read, instead of auto-detection."""
+    from repsense.firmware_bridge.streams import StreamDecoder, TextOptions, WireFormat
+
+    decoder = StreamDecoder(WireFormat.CSV, text=TextOptions("ax,ay,az,t", "m/s2", None, "ms"))
+    lines = b"".join(f"0.0,0.0,9.80665,{i * 10}\n".encode() for i in range(20))
+    blocks = decoder.feed(lines)
+    assert blocks
+    acc = np.concatenate([b.acc_g for b in blocks])
+    t = np.concatenate([b.t_s for b in blocks])
+    assert np.allclose(acc[:, 2], 1.0)
+    assert np.allclose(np.diff(t), 0.01)
