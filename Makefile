@@ -28,8 +28,12 @@ lint: $(STAMP)
 	$(BIN)/mypy repsense
 
 bench: $(STAMP)
-	$(BIN)/python bench/bench_replay.py
 	$(BIN)/python bench/bench_accuracy.py
+	$(BIN)/python bench/baseline_naive.py
+	$(BIN)/python bench/bench_replay.py
+	$(BIN)/python bench/bench_decoder.py
+	$(BIN)/python bench/bench_live.py
+	$(BIN)/python bench/bench_realdata.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
