@@ -84,19 +84,26 @@ class _Layout:
 # --- reading ------------------------------------------------------------------------------------------------
 
 
-def read_recording(path: str | os.PathLike[str]) -> Recording:
-    """Read a recording file. Every problem raises ``RecordingError`` naming the file (and line, and column)."""
+def read_file_bytes(path: str | os.PathLike[str], limit: int | None = None, what: str = "file") -> bytes:
+    """A file's bytes (the first ``limit`` of them), or a ``RecordingError`` saying in one line why not."""
     source = os.fspath(path)
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb") as f:
+            return f.read() if limit is None else f.read(limit)
     except FileNotFoundError as exc:
         raise RecordingError(f"{source}: no such file") from exc
     except IsADirectoryError as exc:
-        raise RecordingError(f"{source}: is a directory, not a recording file") from exc
+        raise RecordingError(f"{source}: is a directory, not a {what}") from exc
     except PermissionError as exc:
         raise RecordingError(f"{source}: permission denied") from exc
     except OSError as exc:
         raise RecordingError(f"{source}: cannot read the file ({exc.strerror or exc})") from exc
+
+
+def read_recording(path: str | os.PathLike[str]) -> Recording:
+    """Read a recording file. Every problem raises ``RecordingError`` naming the file (and line, and column)."""
+    source = os.fspath(path)
+    data = read_file_bytes(path, what="recording file")
     if b"\x00" in data:
         raise RecordingError(f"{source}: binary data (NUL bytes), not a CSV recording")
     try:

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from repsense.errors import RecordingError
-from repsense.firmware_bridge.recording import Recording
+from repsense.firmware_bridge.recording import Recording, read_file_bytes
 from repsense.samples import SampleBlock
 
 #: Names in a file name that say which lift a set was, as MetaBase users name their exports
@@ -65,18 +65,7 @@ class Series:
 
 def read_text(path: Path) -> str:
     """The file's text, BOM removed and line ends made ``\\n``. UTF-8, or GB18030 (WitMotion's Chinese headers)."""
-    source = str(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise RecordingError(f"{source}: no such file") from exc
-    except IsADirectoryError as exc:
-        raise RecordingError(f"{source}: is a directory, not a file") from exc
-    except PermissionError as exc:
-        raise RecordingError(f"{source}: permission denied") from exc
-    except OSError as exc:
-        raise RecordingError(f"{source}: cannot read the file ({exc.strerror or exc})") from exc
-    return decode_text(data, source)
+    return decode_text(read_file_bytes(path), str(path))
 
 
 def decode_text(data: bytes, source: str) -> str:

@@ -26,7 +26,13 @@ import numpy as np
 
 from repsense.errors import RecordingError, RepsenseError
 from repsense.firmware_bridge import vendor_metamotion, vendor_polar, vendor_witmotion
-from repsense.firmware_bridge.recording import FORMAT_KEY, Recording, RecordingWriter, read_recording
+from repsense.firmware_bridge.recording import (
+    FORMAT_KEY,
+    Recording,
+    RecordingWriter,
+    read_file_bytes,
+    read_recording,
+)
 from repsense.firmware_bridge.vendor_common import decode_text
 
 REPSENSE = "repsense"
@@ -84,17 +90,7 @@ def load_any(path: str | os.PathLike[str]) -> Recording:
 
 def _head_lines(path: Path) -> list[str]:
     source = str(path)
-    try:
-        with path.open("rb") as f:
-            data = f.read(_HEAD_BYTES)
-    except FileNotFoundError as exc:
-        raise RecordingError(f"{source}: no such file") from exc
-    except IsADirectoryError as exc:
-        raise RecordingError(f"{source}: is a directory, not a file") from exc
-    except PermissionError as exc:
-        raise RecordingError(f"{source}: permission denied") from exc
-    except OSError as exc:
-        raise RecordingError(f"{source}: cannot read the file ({exc.strerror or exc})") from exc
+    data = read_file_bytes(path, _HEAD_BYTES)
     if len(data) == _HEAD_BYTES and b"\n" in data:
         data = data[: data.rfind(b"\n") + 1]  # never cut a character in two
     return decode_text(data, source).split("\n")
