@@ -2,26 +2,32 @@
 
 Theory of operation
 -------------------
-Velocity is the integral of the vertical linear acceleration ``a = (s - g0) * 9.81`` where ``s`` is the vertical
-specific force in g and ``g0`` what the sensor reads for 1 g in its current orientation (``Calibration``, learned
-whenever the bar is still, so accelerometer bias and scale error drop out). Integration drifts, so velocity is
-anchored to zero whenever the bar is quiet (|a| small for ``quiet_time_s`` and velocity already small): a
-zero-velocity update, as in foot-mounted inertial navigation. The residual velocity removed by such an update is
-the drift accumulated since the last anchor; a concentric that ends in that quiet stretch is corrected for it,
-assuming the drift grew linearly from its start.
+Velocity is the integral of the vertical linear acceleration ``a = (s - c - b . up) * 9.81``, where ``s`` is the
+vertical specific force in g and ``c + b . up`` what the sensor reads for 1 g in its current orientation
+(``Calibration``: scale error and accelerometer bias, learned from still moments and whole movements).
+Integration drifts, so velocity is anchored to zero whenever the bar is quiet: no jolt, no net acceleration
+over the last quarter second, and an integral that already says "slow" (or a second of such quiet, whatever it
+says). This is the zero-velocity update of foot-mounted inertial navigation. Two escapes keep a bad calibration
+from hiding every rest: before it has settled, and at orientations it has never seen, a flat reading is a rest.
 
-The bar's motion is then read as a small state machine over the sign of velocity::
+The bar's motion is read as a small state machine over the sign of velocity::
 
-    IDLE --v < -v_on--> DOWN --v > +v_on--> UP --ends, rise complete--> IDLE   (emit RepEvent at lockout)
-    IDLE --v > +v_on--> UP                                              (lifts that start from below)
-    UP --ends, rise partial--> STALL --v > +v_on--> UP                  (a sticking point or a pause: same rep)
-    STALL --bar drops back--> DOWN                                      (emit FailedRepEvent if it was an attempt)
+    IDLE --v > +v_on--> UP --lockout, rise complete--> IDLE       (emit RepEvent)
+    UP --lockout, rise short--> STALL --v > +v_on--> UP           (a sticking point or a pause: the same rep)
+    STALL --the bar drops back--> IDLE                            (emit FailedRepEvent if it was an attempt)
 
-A concentric phase ("UP") starts at the last sample where velocity was not positive (the lowest point) and ends at
-lockout: where velocity returns to zero, or where the bar went quiet. It is a rep when it rose at least
-``min_rom_m`` and at least ``complete_fraction`` of the descent before it (for lifts that start from the top, a
-rep needs such a descent: unracking and walking out are no reps). A concentric that stalls below that and drops
-back is a failed attempt. All decisions are made on samples already seen, so the result does not depend on how
+While IDLE, downward travel is added up (descents closer than ``descent_chain_s`` form one descent). A
+concentric ("UP") is a rep when it rose at least ``min_rom_m`` and at least ``complete_fraction`` of that
+descent, bounded by the set's reference ROM; for lifts that start from the top a rep also needs the descent,
+so unracking and walking out are no reps.
+
+Lockout is the first of: an anchor (the bar went still), quiet after the peak with the integral well below it
+(lockout with drift), or velocity crossing zero and staying down for ``confirm_s`` (touch-and-go). Then the rep
+is measured again from a short history, on velocity with its drift removed: drift grown linearly since the
+previous anchor, or, in a touch-and-go set, the height gained since the last lockout spread over the cycle.
+Start and lockout are where that corrected velocity leaves and returns to (nearly) zero.
+
+All decisions use samples already seen and state carried between blocks, so the events do not depend on how
 the stream is cut into blocks.
 """
 
@@ -183,7 +189,6 @@ class SegmenterState:
     last_cal_t: float = -math.inf
     recent_i: int = 0
     nonpos_t: float = 0.0
-    nonpos_p: float = 0.0
     nonneg_t: float = 0.0
     nonneg_p: float = 0.0
     phase: Phase = Phase.IDLE
@@ -193,7 +198,6 @@ class SegmenterState:
     descent_m: float = 0.0  # downward travel before the coming concentric
     came_from_descent: bool = False
     t_b: float = 0.0
-    p_b: float = 0.0
     expected_m: float = 0.0
     v_peak: float = 0.0
     crossed_t: float | None = None  # velocity crossed zero here; waiting to confirm lockout
@@ -413,7 +417,7 @@ class RepSegmenter:
                     st.move_hole = True  # the mean over it would be made up
             v = st.v
             if v <= 0.0:
-                st.nonpos_t, st.nonpos_p = t, st.p
+                st.nonpos_t = t
             if v >= 0.0:
                 st.nonneg_t, st.nonneg_p = t, st.p
 
@@ -485,7 +489,7 @@ class RepSegmenter:
 
     def _start_concentric(self) -> None:
         st, cfg = self.state, self.config
-        st.t_b, st.p_b = st.nonpos_t, st.nonpos_p
+        st.t_b = st.nonpos_t
         st.v_peak = 0.0
         st.came_from_descent = st.descent_m >= cfg.min_rom_m
         reference = self._reference_rom()
