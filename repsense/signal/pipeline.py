@@ -16,6 +16,7 @@ from repsense.samples import SampleBlock
 from repsense.signal.resample import Gap, ResamplerConfig, UniformResampler
 from repsense.signal.segmenter import RepSegmenter, SegmenterConfig
 from repsense.signal.vertical import VerticalConfig, VerticalSpecificForce
+from repsense.signal.wrist import WristConfig, WristRepCounter
 
 #: Smallest concentric range that counts as a rep, per lift (m). Unracking lifts the bar 4-10 cm, so the floor is
 #: well above that; the shortest common full-ROM barbell lift (a bench press with a big arch) travels ~0.25 m.
@@ -52,6 +53,7 @@ class PipelineConfig:
     resampler: ResamplerConfig = field(default_factory=ResamplerConfig)
     vertical: VerticalConfig = field(default_factory=VerticalConfig)
     segmenter: SegmenterConfig = field(default_factory=SegmenterConfig)
+    wrist: WristConfig = field(default_factory=WristConfig)
 
     @staticmethod
     def for_lift(exercise: Exercise, placement: Placement = Placement.BAR) -> PipelineConfig:
@@ -69,6 +71,7 @@ class PipelineConfig:
             resampler=ResamplerConfig(rate_hz=rate),
             vertical=VerticalConfig(rate_hz=rate),
             segmenter=segmenter,
+            wrist=WristConfig(rate_hz=rate),
         )
 
 
@@ -83,6 +86,8 @@ class RepPipeline:
         self._resampler: UniformResampler | None = None
         self._vertical = VerticalSpecificForce(self.config.vertical)
         self._segmenter = RepSegmenter(self.config.segmenter)
+        # A wrist never rests like a bar: it is read by its rhythm, not by anchored integration.
+        self._wrist = WristRepCounter(self.config.wrist) if self.config.placement == Placement.WRIST else None
         self._has_gyro: bool | None = None
         self.last_seen_s: float | None = None
 
@@ -112,15 +117,22 @@ class RepPipeline:
                 events.append(GapEvent(item.t_s, item.duration_s))
                 self._vertical.reset()
                 self._segmenter.restart_after_gap()
+                if self._wrist is not None:
+                    self._wrist.restart_after_gap()
                 continue
             gyro = item.x[:, 3:6] if self._has_gyro else None
             s, s_smooth, up = self._vertical.feed(item.x[:, 0:3], gyro)
-            events.extend(self._segmenter.feed(item.t_s, s, s_smooth, up, item.enabled_at_s))
+            if self._wrist is not None:
+                events.extend(self._wrist.feed(item.t_s, s, item.enabled_at_s))
+            else:
+                events.extend(self._segmenter.feed(item.t_s, s, s_smooth, up, item.enabled_at_s))
         return events
 
     def flush(self) -> list[PipelineEvent]:
         if self.last_seen_s is None:
             return []
+        if self._wrist is not None:
+            return list(self._wrist.flush(self.last_seen_s))
         return list(self._segmenter.flush(self.last_seen_s))
 
     def run(self, block: SampleBlock) -> list[PipelineEvent]:

@@ -1,0 +1,76 @@
+"""The wrist path: reps from the rhythm of the vertical motion, streaming and block-size invariant."""
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from repsense.events import Exercise, Placement, RepEvent, RepFlag
+from repsense.firmware_bridge.simulator import random_config, simulate_set
+from repsense.signal.pipeline import PipelineConfig, RepPipeline
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def wrist_reps(exercise, samples):
+    events = RepPipeline(PipelineConfig.for_lift(exercise, Placement.WRIST)).run(samples)
+    return [e for e in events if isinstance(e, RepEvent)]
+
+
+@pytest.fixture(scope="module")
+def squat():
+    rng = np.random.default_rng(21)
+    return simulate_set(random_config(rng, Exercise.SQUAT, rate_hz=50.0, has_gyro=True, hard=False), seed=5)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cuts=st.lists(st.integers(1, 400), min_size=1, max_size=40))
+def test_wrist_events_do_not_depend_on_block_size(squat, cuts):
+    whole = RepPipeline(PipelineConfig.for_lift(Exercise.SQUAT, Placement.WRIST)).run(squat.samples)
+    assert whole
+    pipeline = RepPipeline(PipelineConfig.for_lift(Exercise.SQUAT, Placement.WRIST))
+    events = []
+    for piece in squat.samples.split(cuts):
+        events += pipeline.feed(piece)
+    assert events + pipeline.flush() == whole
+
+
+@pytest.mark.parametrize("exercise", [Exercise.SQUAT, Exercise.BENCH, Exercise.OHP])
+@pytest.mark.parametrize("has_gyro", [True, False])
+def test_wrist_path_counts_clean_sets_and_marks_velocity_estimated(exercise, has_gyro):
+    rng = np.random.default_rng([7, list(Exercise).index(exercise), has_gyro])
+    sim = simulate_set(random_config(rng, exercise, has_gyro=has_gyro, hard=False), seed=31)
+    reps = wrist_reps(exercise, sim.samples)
+    assert len(reps) == len(sim.truth.reps)
+    assert all(RepFlag.VELOCITY_ESTIMATED in r.flags for r in reps)
+    assert all(r.t_start_s < r.t_end_s <= r.detected_at_s for r in reps)
+
+
+def _realdata():
+    spec = importlib.util.spec_from_file_location("bench_realdata_for_wrist", REPO_ROOT / "bench" / "realdata.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    root = Path(os.environ.get("REPSENSE_REALDATA", module.DEFAULT_ROOT))
+    if not (root / "ebbelaar_metamotion" / "raw").is_dir():
+        pytest.skip(f"real data not found at {root} (set REPSENSE_REALDATA)")
+    return module, root
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_real_metamotion_wrist_sets_do_not_regress():
+    """A guard on the real MetaBase exports (bench/bench_realdata.py reports the figures): 57 labelled sets."""
+    realdata, root = _realdata()
+    errors = [len(wrist_reps(Exercise(s.exercise), s.samples)) - s.true_reps for s in realdata.ebbelaar_sets(root)]
+    assert len(errors) == 57
+    exact = np.mean(np.array(errors) == 0)
+    within_one = np.mean(np.abs(errors) <= 1)
+    assert exact >= 0.55, exact
+    assert within_one >= 0.80, within_one
