@@ -156,7 +156,7 @@ def cmd_replay(args: argparse.Namespace, out: Console) -> int:
     if recording.truncated_last_line:
         out.print("[yellow]note: the last line of the file was incomplete and was skipped[/]")
     if recording.metadata.get("import_notes"):
-        out.print(f"[yellow]note: {recording.metadata['import_notes']}[/]", markup=True)
+        out.print(f"note: {recording.metadata['import_notes']}", style="yellow", markup=False)
     result = replay(
         recording.samples,
         session,
