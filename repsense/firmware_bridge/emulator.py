@@ -134,6 +134,7 @@ class SensorEmulator:
             self._gyro_counts = quantise(samples.gyro_dps, config.gyro_scale_dps)
         self._t_us = np.rint((t - self._t0) * 1e6).astype(np.int64)
         self._last_t_us = 0
+        self._last_config_us = 0  # device time of the last CONFIG sent by ``encode_span`` or ``hello``
 
     @property
     def duration_s(self) -> float:
@@ -144,6 +145,7 @@ class SensorEmulator:
         if self.wire_format is WireFormat.CSV:
             return self._header()
         self.encoder.seq = 0
+        self._last_config_us = self._last_t_us
         return self.config_frame(self._last_t_us)
 
     def config_frame(self, t_us: int | None = None) -> bytes:
@@ -191,6 +193,17 @@ class SensorEmulator:
             data = self._corrupt(b"".join(parts))
             if data:
                 yield Chunk(at_s, data, sent)
+
+    def encode_span(self, lo: int, hi: int) -> bytes:
+        """Frames (or lines) for samples ``lo:hi``, with a CONFIG when one is due: for a transport that paces and
+        drops on its own (BLE notifications). Faults apply as in ``chunks``."""
+        parts: list[bytes] = []
+        if self.wire_format is WireFormat.FRAME and self._t_us[lo] - self._last_config_us >= self.config_every_s * 1e6:
+            parts.append(self.encoder.config_frame(int(self._t_us[lo])))
+            self._last_config_us = int(self._t_us[lo])
+        self._encode(lo, hi, parts)
+        self._last_t_us = int(self._t_us[hi - 1])
+        return self._corrupt(b"".join(parts))
 
     def _encode(self, lo: int, hi: int, parts: list[bytes]) -> int:
         """Append the frames (or lines) for samples ``lo:hi`` to ``parts``; return the samples kept."""

@@ -34,9 +34,12 @@ class ArrivalClock:
 
     The period in use is the nominal one until ``min_span_s`` of arrivals have been seen; then it is the rate
     measured over the last ``window_s`` (samples counted / seconds elapsed). Sensors often do not run at the rate
-    they were asked for (WitMotion's 200 Hz code differs between sources), so the measured rate wins; when it moves
-    by more than ``retune_ratio`` from the one in use, the mapper is allowed to jump once, instead of slewing for
-    many seconds toward a time line built on the wrong period.
+    they were asked for (WitMotion's 200 Hz code differs between sources), so the measured rate wins. When it is
+    more than ``jump_ratio`` from the one in use, the period changes and the mapper is allowed to jump once,
+    instead of slewing for many seconds toward a time line built on the wrong period. A smaller difference, beyond
+    ``retune_ratio``, changes the period only once ``retune_span_s`` of arrivals back it up (BLE arrivals jitter by
+    a connection interval, so a short span misjudges the rate), and the mapper slews: a jump in the middle of a rep
+    would bend its velocity.
     """
 
     def __init__(
@@ -45,6 +48,8 @@ class ArrivalClock:
         window_s: float = 10.0,
         min_span_s: float = 1.0,
         retune_ratio: float = 0.02,
+        jump_ratio: float = 0.10,
+        retune_span_s: float = 5.0,
     ) -> None:
         if not (nominal_rate_hz > 0 and window_s > 0 and 0 < min_span_s <= window_s and retune_ratio > 0):
             raise ConfigError("arrival clock: the rate, window and span must be positive, span <= window")
@@ -52,6 +57,8 @@ class ArrivalClock:
         self.window_s = window_s
         self.min_span_s = min_span_s
         self.retune_ratio = retune_ratio
+        self.jump_ratio = max(jump_ratio, retune_ratio)
+        self.retune_span_s = retune_span_s
         self.reset()
 
     def reset(self) -> None:
@@ -94,9 +101,13 @@ class ArrivalClock:
             return
         rate = (count - first_count) / span_s
         self.measured_rate_hz = rate
-        if abs(rate - self.rate_in_use_hz) > self.retune_ratio * self.rate_in_use_hz:
+        off = abs(rate - self.rate_in_use_hz) / self.rate_in_use_hz
+        if off > self.jump_ratio or (off > self.retune_ratio and span_s >= self.retune_span_s):
             if self.samples:
                 self._base_index = self.samples - 1
                 self._base_dev_s = self._dev_s
             self.rate_in_use_hz = rate
-            self.mapper.restart()
+            if off > self.jump_ratio:
+                # Far off (a rate code the sensor does not honour): jump to the new time line at once. A small
+                # correction is left to the mapper's slew, so the sample spacing never breaks inside a rep.
+                self.mapper.restart()
