@@ -1,0 +1,198 @@
+"""Plans on the command line: ``--plan``, ``--set``, ``--load`` and ``--beginner`` for ``replay`` and ``live``.
+
+The set options become a ``SetChoice``: the ``SetConfig`` the engine runs, and, with a plan, the plan, the set of it
+and the load. After the set, ``set_advice`` gives the advice and ``print_advice``/``plan_json`` show it.
+Without ``--plan`` nothing changes: the set runs from ``--mode``/``--reps`` as before.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.text import Text
+
+from repsense.core.advice import Advice, Verdict, session_advice
+from repsense.core.plan import Load, Plan, PlanKind, SetSpec, parse_load, parse_plan
+from repsense.core.session import SessionResult
+from repsense.core.setcontrol import SetConfig, SetMode
+from repsense.errors import ConfigError
+from repsense.events import Exercise
+
+DefaultSetNumber = Callable[[argparse.Namespace, Plan], int]
+PreviousBest = Callable[[argparse.Namespace, Exercise, SetSpec], int | None]
+
+BEGINNER_WHY = "beginners follow a fixed scheme and do not train to failure"
+
+_VERDICT_STYLE = {
+    Verdict.TOO_HEAVY: "red",
+    Verdict.AT_LIMIT: "yellow",
+    Verdict.RIGHT: "green",
+    Verdict.A_LITTLE_LIGHT: "yellow",
+    Verdict.TOO_LIGHT: "red",
+    Verdict.KEEP: "cyan",
+    Verdict.ADD: "green",
+    Verdict.NO_ADVICE: "dim",
+}
+
+
+def add_plan_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--plan", metavar="TEXT", help='a plan, e.g. "4x5@100kg, last AMRAP" (see docs/plans.md)')
+    p.add_argument("--set", type=int, metavar="N", help="which set of the plan this is (default: the next one, or 1)")
+    p.add_argument("--load", metavar="LOAD", help="the load on the bar, e.g. 100kg or 225lb (overrides the plan's)")
+    p.add_argument("--beginner", action="store_true", help="no AMRAP: AMRAP sets run as fixed sets, with a warning")
+
+
+@dataclass(frozen=True, slots=True)
+class SetChoice:
+    """What the set options chose. ``load``: the plan's (or ``--load``); ``previous_best``: for endurance sets, the
+    best good reps before today at this lift and load (None: first time or unknown)."""
+
+    config: SetConfig
+    plan: Plan | None = None
+    spec: SetSpec | None = None
+    load: Load | None = None
+    beginner: bool = False
+    warnings: tuple[str, ...] = ()
+    previous_best: int | None = None
+
+    @property
+    def number_to_beat(self) -> int | None:
+        """Endurance: the good reps to reach today (previous best + 1)."""
+        return None if self.previous_best is None else self.previous_best + 1
+
+    def describe(self) -> str | None:
+        """One line on the plan and this set, e.g. "plan 4x5@100kg, last AMRAP: set 4 of 4, AMRAP (5 planned) at
+        100 kg"; None without a plan."""
+        if self.plan is None or self.spec is None:
+            return None
+        spec = self.spec
+        if spec.mode == SetMode.FIXED:
+            what = f"fixed {spec.target_reps} reps"
+        elif spec.target_reps is not None:
+            what = f"AMRAP ({spec.target_reps} planned)"
+        else:
+            what = "AMRAP"
+        line = f"plan {self.plan.text}: set {spec.number} of {len(self.plan.sets)}, {what}"
+        if self.load is not None:
+            line += f" at {self.load}"
+        if self.plan.kind == PlanKind.ENDURANCE:
+            if self.previous_best is None:
+                line += "; no previous best at this load: today sets your number"
+            else:
+                line += f"; your number: {self.previous_best}, beat it: {self.number_to_beat}"
+        return line
+
+
+def choose_set(
+    args: argparse.Namespace,
+    exercise: Exercise,
+    default_set_number: DefaultSetNumber,
+    previous_best: PreviousBest | None = None,
+) -> SetChoice:
+    """The set to run from the parsed set options. ``default_set_number`` picks the set when ``--set`` is not given;
+    ``previous_best`` looks up the number to beat for an endurance set."""
+    plan_text: str | None = getattr(args, "plan", None)
+    load_text: str | None = getattr(args, "load", None)
+    number: int | None = getattr(args, "set", None)
+    beginner: bool = getattr(args, "beginner", False)
+    mode_text: str | None = getattr(args, "mode", None)
+    reps: int | None = getattr(args, "reps", None)
+    load = None if load_text is None else parse_load(load_text)
+    common: dict[str, Any] = {
+        "velocity_loss": args.velocity_loss,
+        "confirm": args.confirm,
+        "inactivity_s": args.inactivity,
+    }
+    if plan_text is None:
+        if number is not None:
+            raise ConfigError("--set goes with --plan (which set of the plan)")
+        mode = SetMode(mode_text or SetMode.AMRAP)
+        warnings: list[str] = []
+        if beginner and mode == SetMode.AMRAP:
+            if reps is None:
+                raise ConfigError("--beginner keeps AMRAP off: give --plan, or --reps N for a fixed set")
+            mode = SetMode.FIXED
+            warnings.append(f"beginner: a fixed set of {reps} reps, not AMRAP ({BEGINNER_WHY})")
+        config = SetConfig.for_lift(exercise, mode=mode, target_reps=reps, **common)
+        return SetChoice(config, load=load, beginner=beginner, warnings=tuple(warnings))
+
+    if mode_text is not None or reps is not None:
+        raise ConfigError("--mode and --reps conflict with --plan: the plan sets each set's mode and reps")
+    plan = parse_plan(plan_text)
+    if load is not None:
+        plan = plan.with_load(load)
+    plan_warnings: list[str] = []
+    if beginner:
+        plan, plan_warnings = plan.for_beginner()
+    spec = plan.set(default_set_number(args, plan) if number is None else number)
+    config = SetConfig.for_lift(
+        exercise,
+        mode=spec.mode,
+        target_reps=spec.target_reps if spec.mode == SetMode.FIXED else None,
+        **common,
+    )
+    best = None
+    if plan.kind == PlanKind.ENDURANCE and previous_best is not None:
+        best = previous_best(args, exercise, spec)
+    return SetChoice(config, plan, spec, spec.load, beginner, tuple(plan_warnings), best)
+
+
+def set_advice(choice: SetChoice, result: SessionResult, previous_best: int | None = None) -> Advice | None:
+    """The advice after a set run with a plan (None without one). ``previous_best`` (endurance) overrides the one
+    the choice looked up."""
+    if choice.plan is None or choice.spec is None:
+        return None
+    best = choice.previous_best if previous_best is None else previous_best
+    return session_advice(choice.plan, choice.spec, result, previous_best=best)
+
+
+def print_plan(choice: SetChoice, out: Console) -> None:
+    """Before the set: warnings, and the plan line."""
+    for warning in choice.warnings:
+        out.print(f"warning: {warning}", style="yellow", markup=False, soft_wrap=True)
+    line = choice.describe()
+    if line is not None:
+        out.print(line, style="bold", markup=False, soft_wrap=True)
+        out.print()
+
+
+def warn_json(choice: SetChoice, err: Console) -> None:
+    """With ``--json``: the warnings as lines on stderr (stdout holds only the JSON)."""
+    for warning in choice.warnings:
+        err.print(f"repsense: warning: {warning}", markup=False, soft_wrap=True)
+
+
+def print_advice(advice: Advice | None, choice: SetChoice, out: Console) -> None:
+    """After the set: the advice in a panel titled with the set."""
+    if advice is None or choice.plan is None or choice.spec is None:
+        return
+    title = f"advice: set {choice.spec.number} of {choice.plan.text}"
+    text = Text(advice.text, style=_VERDICT_STYLE[advice.verdict])
+    out.print()
+    out.print(Panel(text, title=title, title_align="left", border_style=_VERDICT_STYLE[advice.verdict], expand=False))
+
+
+def plan_json(choice: SetChoice, advice: Advice | None) -> dict[str, Any]:
+    """The keys a set with a plan adds to the ``--json`` object: "plan" and "advice" (with ``--load`` but no plan,
+    only "load"; nothing without either)."""
+    if choice.plan is None or choice.spec is None:
+        return {} if choice.load is None else {"load": choice.load.to_dict()}
+    spec = choice.spec
+    return {
+        "plan": {
+            **choice.plan.to_dict(),
+            "set": spec.number,
+            "mode": str(spec.mode),
+            "target_reps": spec.target_reps,
+            "load": None if choice.load is None else choice.load.to_dict(),
+            "beginner": choice.beginner,
+            "warnings": list(choice.warnings),
+            "previous_best": choice.previous_best,
+        },
+        "advice": None if advice is None else advice.to_dict(),
+    }

@@ -1,0 +1,293 @@
+"""Good reps and load advice: the 4x5 rule as an exact case, in kg and lb, and the invariants of plate rounding."""
+
+import math
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from repsense.core.advice import (
+    DEFAULT_INCREMENT,
+    Verdict,
+    advice_from_counts,
+    amrap_advice,
+    e1rm_epley,
+    endurance_advice,
+    fixed_advice,
+    good_rep_count,
+    good_reps,
+    load_for_reps,
+    round_to_plates,
+    session_advice,
+    step_down,
+    step_up,
+)
+from repsense.core.plan import Load, WeightUnit, parse_plan
+from repsense.core.session import SessionResult
+from repsense.core.setcontrol import SetConfig, SetMode
+from repsense.errors import ConfigError
+from repsense.events import Exercise, Placement, RepEvent, RepFlag, SetEnded, StopReason
+
+KG, LB = WeightUnit.KG, WeightUnit.LB
+SHORT, GRIND, GAP = RepFlag.SHORT_ROM, RepFlag.GRINDING, RepFlag.DATA_GAP
+
+
+def rep(index: int, *flags: RepFlag) -> RepEvent:
+    t = 3.0 * index
+    return RepEvent(index, t, t + 0.8, t + 0.9, 0.6 - 0.02 * index, 1.0, 0.5, 0.03 * (index - 1), flags)
+
+
+def result_of(flags: list[tuple[RepFlag, ...]], stop_rep: int | None, mode: SetMode = SetMode.AMRAP) -> SessionResult:
+    config = SetConfig.for_lift(Exercise.SQUAT, mode=mode, target_reps=5 if mode == SetMode.FIXED else None)
+    reps = [rep(i, *f) for i, f in enumerate(flags, start=1)]
+    stop = None if stop_rep is None else SetEnded(stop_rep, reps[stop_rep - 1].detected_at_s, StopReason.VELOCITY_LOSS)
+    return SessionResult(Exercise.SQUAT, Placement.BAR, config, reps=reps, stop=stop)
+
+
+# -- good reps --------------------------------------------------------------------------------------------------------
+
+
+def test_good_reps_count_up_to_the_stop_less_bad_form():
+    # 8 reps; the set ended at rep 6; rep 2 was short, rep 4 had a data gap (not the lifter's fault), rep 7 grinding
+    flags = [(), (SHORT,), (), (GAP,), (), (), (GRIND,), ()]
+    assert good_reps(result_of(flags, stop_rep=6)) == 5
+    assert good_reps(result_of(flags, stop_rep=None)) == 6  # never ended: every rep is looked at
+    assert good_reps(result_of(flags, stop_rep=1)) == 1
+    assert good_reps(result_of([], stop_rep=None)) == 0
+    assert good_reps(result_of([(SHORT, GRIND)], stop_rep=1)) == 0
+    # the same from stored flags (strings), as the history keeps them
+    assert good_rep_count([[], ["short_rom"], [], ["data_gap"], [], []], reps_at_stop=6) == 5
+
+
+def test_summary_has_good_reps():
+    summary = result_of([(), (SHORT,), (), ()], stop_rep=3).to_json()["summary"]
+    assert summary["good_reps"] == 2
+    assert summary["reps"] == 4 and summary["reps_at_stop"] == 3
+
+
+# -- the 4x5 rule -----------------------------------------------------------------------------------------------------
+
+#: good reps on the AMRAP last set of "4x5, last AMRAP" -> (verdict, next load at 100 kg, next load at 225 lb)
+RULE_4X5 = {
+    0: (Verdict.TOO_HEAVY, 82.5, 185),
+    3: (Verdict.TOO_HEAVY, 90, 205),
+    4: (Verdict.TOO_HEAVY, 92.5, 210),
+    5: (Verdict.AT_LIMIT, 100, 225),
+    6: (Verdict.RIGHT, 100, 225),
+    7: (Verdict.RIGHT, 100, 225),
+    8: (Verdict.A_LITTLE_LIGHT, 102.5, 230),
+    9: (Verdict.A_LITTLE_LIGHT, 102.5, 230),
+    10: (Verdict.TOO_LIGHT, 110, 245),
+    11: (Verdict.TOO_LIGHT, 112.5, 255),
+    15: (Verdict.TOO_LIGHT, 122.5, 275),
+}
+
+
+@pytest.mark.parametrize("good", sorted(RULE_4X5))
+def test_the_4x5_rule_in_kg(good):
+    verdict, next_kg, _ = RULE_4X5[good]
+    advice = amrap_advice(5, good, Load(100, KG))
+    assert advice.verdict == verdict
+    assert advice.next_load == Load(next_kg, KG)
+    assert advice.load == Load(100, KG)
+    assert advice.good_reps == good and advice.target_reps == 5
+    if good:
+        assert advice.e1rm is not None and advice.e1rm.value == pytest.approx(e1rm_epley(100, good), abs=0.05)
+    else:
+        assert advice.e1rm is None
+
+
+@pytest.mark.parametrize("good", sorted(RULE_4X5))
+def test_the_4x5_rule_in_lb(good):
+    verdict, _, next_lb = RULE_4X5[good]
+    advice = amrap_advice(5, good, Load(225, LB))
+    assert advice.verdict == verdict
+    assert advice.next_load == Load(next_lb, LB)
+    assert " kg" not in advice.text
+    assert "lbs" not in advice.text
+
+
+def test_the_4x5_rule_reads_well():
+    assert amrap_advice(5, 10, Load(100, KG)).text == (
+        "10 good reps on the AMRAP set (5 planned): the load is too light. Next time: 110 kg (e1RM 133 kg)."
+    )
+    assert amrap_advice(5, 6, Load(100, KG)).text == (
+        "6 good reps on the AMRAP set (5 planned): the load is right. Keep 100 kg (e1RM 120 kg)."
+    )
+    assert amrap_advice(5, 8, Load(100, KG)).text == (
+        "8 good reps on the AMRAP set (5 planned): the load is a little light. Next time: 102.5 kg (e1RM 127 kg)."
+    )
+    assert amrap_advice(5, 5, Load(225, LB)).text == (
+        "5 good reps on the AMRAP set (5 planned): the load is at your limit. Keep 225 lb until you get 6 "
+        "(e1RM 263 lb)."
+    )
+    assert amrap_advice(5, 3, Load(225, LB)).text == (
+        "3 good reps on the AMRAP set (5 planned): the load is too heavy. Next time: 205 lb (e1RM 248 lb)."
+    )
+    assert amrap_advice(5, 1, None).text == (
+        "1 good rep on the AMRAP set (5 planned): the load is too heavy. Lower the load next time."
+    )
+
+
+def test_the_rule_without_a_load_still_judges():
+    for good, (verdict, _, _) in RULE_4X5.items():
+        advice = amrap_advice(5, good, None)
+        assert advice.verdict == verdict
+        assert advice.next_load is None and advice.e1rm is None
+
+
+def test_other_plate_steps():
+    # microplates: 1 kg steps
+    assert amrap_advice(5, 8, Load(100, KG), increment=1.0).next_load == Load(101, KG)
+    assert amrap_advice(5, 10, Load(100, KG), increment=1.0).next_load == Load(110, KG)
+    with pytest.raises(ConfigError):
+        round_to_plates(Load(100, KG), increment=0.0)
+
+
+@given(
+    planned=st.integers(1, 30),
+    good=st.integers(0, 60),
+    value=st.floats(20, 400),
+    unit=st.sampled_from([KG, LB]),
+)
+def test_amrap_advice_invariants(planned, good, value, unit):
+    load = Load(value, unit)
+    step = DEFAULT_INCREMENT[unit]
+    advice = amrap_advice(planned, good, load)
+    over = good - planned
+    expected = (
+        Verdict.TOO_HEAVY
+        if over < 0
+        else Verdict.AT_LIMIT
+        if over == 0
+        else Verdict.RIGHT
+        if over <= 2
+        else Verdict.A_LITTLE_LIGHT
+        if over <= 4
+        else Verdict.TOO_LIGHT
+    )
+    assert advice.verdict == expected
+    assert advice.next_load is not None and advice.next_load.unit == unit
+    nxt = advice.next_load.value
+    if expected in (Verdict.AT_LIMIT, Verdict.RIGHT):
+        assert advice.next_load == load
+        return
+    assert is_loadable(nxt, step)
+    if expected in (Verdict.A_LITTLE_LIGHT, Verdict.TOO_LIGHT):
+        assert nxt >= value + step - 1e-9
+    if expected == Verdict.A_LITTLE_LIGHT:
+        assert nxt < value + 2 * step + 1e-9
+    if expected == Verdict.TOO_HEAVY:
+        assert nxt <= value - step + 1e-9 or nxt == step
+
+
+# -- plates -----------------------------------------------------------------------------------------------------------
+
+
+def is_loadable(value: float, step: float) -> bool:
+    n = value / step
+    return abs(n - round(n)) < 1e-9 and round(n) >= 1
+
+
+@given(value=st.floats(0.01, 2000), unit=st.sampled_from([KG, LB]), step=st.sampled_from([None, 0.5, 1.0, 1.25]))
+def test_round_to_plates_is_loadable_and_within_half_a_step(value, unit, step):
+    load = Load(value, unit)
+    inc = DEFAULT_INCREMENT[unit] if step is None else step
+    rounded = round_to_plates(load, step)
+    assert rounded.unit == unit
+    assert is_loadable(rounded.value, inc)
+    if value >= inc / 2:
+        assert abs(rounded.value - value) <= inc / 2 + 1e-9
+    else:
+        assert rounded.value == inc  # never an empty bar's worth of nothing
+    assert round_to_plates(rounded, step) == rounded
+
+
+@given(value=st.floats(0.01, 2000), unit=st.sampled_from([KG, LB]))
+def test_steps_are_loadable_and_at_least_a_step_away(value, unit):
+    load = Load(value, unit)
+    step = DEFAULT_INCREMENT[unit]
+    up, down = step_up(load), step_down(load)
+    assert is_loadable(up.value, step) and is_loadable(down.value, step)
+    assert value + step - 1e-9 <= up.value < value + 2 * step
+    assert down.value <= value - step + 1e-9 or down.value == step
+    assume(value >= 2 * step)
+    assert value - 2 * step < down.value
+
+
+def test_plate_examples():
+    assert round_to_plates(Load(101.2, KG)) == Load(100, KG)
+    assert round_to_plates(Load(101.3, KG)) == Load(102.5, KG)
+    assert round_to_plates(Load(227.4, LB)) == Load(225, LB)
+    assert round_to_plates(Load(0.3, KG)) == Load(2.5, KG)
+    assert round_to_plates(Load(100.3, KG), 0.1) == Load(100.3, KG)
+    assert step_up(Load(101, KG)) == Load(105, KG)  # the lightest loadable at least 2.5 kg above 101 kg
+    assert step_down(Load(101, KG)) == Load(97.5, KG)
+
+
+# -- e1RM -------------------------------------------------------------------------------------------------------------
+
+
+def test_epley():
+    assert e1rm_epley(100, 1) == 100
+    assert e1rm_epley(100, 10) == pytest.approx(133.333, abs=1e-3)
+    assert e1rm_epley(225, 5) == pytest.approx(262.5)
+    assert load_for_reps(e1rm_epley(100, 8), 8) == pytest.approx(100)
+    with pytest.raises(ValueError):
+        e1rm_epley(100, 0)
+
+
+# -- fixed and endurance sets ------------------------------------------------------------------------------------------
+
+
+def test_fixed_sets_add_when_every_rep_is_good():
+    last = fixed_advice(8, 8, Load(60, KG))
+    assert last.verdict == Verdict.ADD and last.next_load == Load(62.5, KG)
+    assert last.text == "8 of 8 good reps: next time 62.5 kg (add 2.5 kg)."
+    earlier = fixed_advice(8, 8, Load(60, KG), last_set=False)
+    assert earlier.verdict == Verdict.ADD and earlier.next_load == Load(62.5, KG)
+    assert "keep 60 kg for the other sets" in earlier.text
+    short = fixed_advice(5, 4, Load(225, LB))
+    assert short.verdict == Verdict.KEEP and short.next_load == Load(225, LB)
+    assert short.text == "4 of 5 good reps: keep 225 lb until all 5 are good."
+    assert fixed_advice(5, 5, Load(225, LB)).next_load == Load(230, LB)
+
+
+def test_fixed_sets_before_an_amrap_set_keep_the_load():
+    plan = parse_plan("4x5@100kg, last AMRAP")
+    for good in (3, 5):
+        advice = advice_from_counts(plan, plan.set(2), good, 5)
+        assert advice.verdict == Verdict.KEEP and advice.next_load == Load(100, KG)
+        assert "the AMRAP set decides" in advice.text
+    assert advice_from_counts(plan, plan.set(4), 6, 6).verdict == Verdict.RIGHT
+
+
+def test_endurance_beat_your_number():
+    plan = parse_plan("endurance 200lb, 2 sets")
+    first = advice_from_counts(plan, plan.set(1), 23, 23)
+    assert first.verdict == Verdict.KEEP and first.next_load == Load(200, LB)
+    assert first.text == "23 good reps at 200 lb: that is your number. Next time, beat it: 24."
+    beaten = advice_from_counts(plan, plan.set(1), 24, 24, previous_best=23)
+    assert beaten.previous_best == 23 and beaten.target_reps == 24
+    assert beaten.text == "24 good reps at 200 lb: you beat your number (23). Next time: 25."
+    equal = endurance_advice(23, Load(200, LB), 23)
+    assert "not beaten" in equal.text and equal.text.endswith("Next time: 24.")
+    short = endurance_advice(20, Load(200, LB), 23)
+    assert short.text == "20 good reps at 200 lb, short of your best (23). The number to beat stays 23: next time 24."
+
+
+def test_no_rep_no_advice():
+    plan = parse_plan("4x5@100kg, last AMRAP")
+    advice = session_advice(plan, plan.set(4), result_of([], stop_rep=None))
+    assert advice.verdict == Verdict.NO_ADVICE and advice.next_load is None
+
+
+def test_session_advice_uses_good_reps():
+    plan = parse_plan("4x5@100kg, last AMRAP")
+    # 9 reps, the set ended at rep 8, rep 3 short: 7 good reps -> right
+    flags = [(), (), (SHORT,), (), (), (), (), (), ()]
+    advice = session_advice(plan, plan.set(4), result_of(flags, stop_rep=8))
+    assert advice.verdict == Verdict.RIGHT and advice.good_reps == 7
+    assert advice.to_dict()["next_load"] == {"value": 100.0, "unit": "kg", "kg": 100.0}
+    assert advice.to_dict()["verdict"] == "right"
+    assert math.isclose(advice.to_dict()["e1rm"]["value"], 123.3)
