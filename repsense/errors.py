@@ -11,6 +11,7 @@ that escapes is a bug.
      +-- ProtocolError    bytes from a sensor break the wire protocol
      +-- LinkError        a transport (serial port, BLE) failed or vanished
      +-- ConfigError      a setting or command-line value makes no sense
+     +-- HistoryError     the history database is locked, damaged, not ours, or too new
 """
 
 
@@ -32,3 +33,8 @@ class LinkError(RepsenseError):
 
 class ConfigError(RepsenseError):
     """A setting, plan or command-line value is invalid."""
+
+
+class HistoryError(RepsenseError):
+    """The history database cannot be used: locked by another program, damaged, not a repsense history, or written
+    by a newer repsense. The file is never overwritten when this is raised."""

@@ -1,0 +1,33 @@
+"""Advice for a corrected set: the advice rules applied again to a stored set's plan, load and counts.
+
+When a user corrects a set (``repsense correct``), its reps and good reps change, and so may the advice. The rules
+live in ``repsense.core.advice``; this module feeds them the stored row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from repsense.core.advice import advice_from_counts
+from repsense.core.history import History, SetRow
+from repsense.core.plan import Load, WeightUnit, parse_plan
+
+
+def recompute_advice(history: History, row: SetRow) -> tuple[str | None, str | None] | None:
+    """The advice for a corrected set (verdict, text), from its plan, its load and its counted and good reps.
+
+    A set saved without a plan had no advice and gets none (None: keep what is stored). For an endurance set the
+    number to beat is the previous best before the day of this set, as it was when the set was done.
+    """
+    if row.plan_text is None:
+        return None
+    plan = parse_plan(row.plan_text)
+    spec = plan.set(row.set_number or 1)
+    if row.load_value is not None:
+        spec = replace(spec, load=Load(row.load_value, WeightUnit(row.load_unit or "kg")))
+    previous = None
+    if row.load_kg is not None:
+        day = row.started_at.astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+        previous = history.previous_best(row.exercise, row.load_kg, row.mode, before=day)
+    given = advice_from_counts(plan, spec, row.good_reps, row.rep_count, previous_best=previous)
+    return str(given.verdict), given.text

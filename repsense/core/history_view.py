@@ -1,0 +1,144 @@
+"""The history in the terminal: the table of sets, one set with its reps, a correction, a load-velocity profile.
+
+Rendering only: it is handed stored sets and draws them. Dates are shown in local time (the file stores UTC).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from repsense.core.history_rows import SetRow
+from repsense.core.loadvelocity import LoadVelocityProfile
+from repsense.core.plan import Load, WeightUnit, format_number
+
+
+def _local(moment: dt.datetime) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def _pct(value: float | None) -> str:
+    return "" if value is None else f"{value:.0%}"
+
+
+def _mcv(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+def _plan_cell(row: SetRow) -> str:
+    if row.plan_text:
+        return row.plan_text + ("" if row.set_number is None else f" #{row.set_number}")
+    return f"fixed {row.target_reps}" if row.mode == "fixed" else row.mode.upper()
+
+
+def _rep_status(row: SetRow, idx: int, counted: bool, added: bool) -> str:
+    if added:
+        return "added by hand"
+    if counted:
+        return "counted"
+    return "after the stop" if row.stop_rep is not None and idx > row.stop_rep else "dropped"
+
+
+def print_set(out: Console, row: SetRow) -> None:
+    """One set: what it was, its counts and advice, and every rep with whether it counts."""
+    load = f" at {row.load_text}" if row.load_text else ""
+    out.print(f"set {row.id}: {row.exercise}{load}, {_plan_cell(row)}, {_local(row.started_at)}", markup=False)
+    stop = f"stopped after rep {row.stop_rep}: {row.stop_detail or row.stop_reason}" if row.stop_rep else "no stop"
+    out.print(
+        f"{row.rep_count} reps, {row.good_reps} good; best MCV {_mcv(row.best_mcv_m_s) or '-'} m/s, "
+        f"VL at stop {_pct(row.vl_at_stop) or '-'}; {stop}",
+        markup=False,
+    )
+    if row.advice_text:
+        out.print(f"advice: {row.advice_text}", markup=False)
+    if row.corrected_at:
+        out.print(f"corrected by hand on {_local(row.corrected_at)}", markup=False)
+    table = Table(box=box.SIMPLE_HEAD)
+    for name in ("rep", "MCV m/s", "peak m/s", "ROM m", "VL", "flags", ""):
+        table.add_column(name, justify="left" if name in ("flags", "") else "right")
+    for rep in row.reps:
+        table.add_row(
+            str(rep.idx),
+            _mcv(rep.mean_velocity_m_s),
+            _mcv(rep.peak_velocity_m_s),
+            _mcv(rep.rom_m),
+            _pct(rep.velocity_loss),
+            " ".join(rep.flags),
+            _rep_status(row, rep.idx, rep.counted, rep.added_by_user),
+        )
+    out.print(table)
+
+
+def print_history(out: Console, rows: list[SetRow], path: Path) -> None:
+    """The table of sets, as ``repsense history`` shows it."""
+    table = Table(title=f"History ({path})", title_justify="left", box=box.SIMPLE_HEAD)
+    for name, right in [
+        ("set", True),
+        ("date", False),
+        ("lift", False),
+        ("load", True),
+        ("plan / set", False),
+        ("reps/good", True),
+        ("best MCV", True),
+        ("VL at stop", True),
+    ]:
+        table.add_column(name, justify="right" if right else "left", no_wrap=name != "plan / set")
+    table.add_column("advice", min_width=20)
+    for row in rows:
+        table.add_row(
+            str(row.id),
+            _local(row.started_at),
+            row.exercise,
+            row.load_text,
+            _plan_cell(row),
+            f"{row.rep_count}/{row.good_reps}" + ("*" if row.corrected_at else ""),
+            _mcv(row.best_mcv_m_s),
+            _pct(row.vl_at_stop),
+            row.advice_text or "",
+        )
+    # A terminal sets the width; into a file or a pipe, lines may be long rather than wrapped into a column of words.
+    wide = out if out.is_terminal else Console(file=out.file, width=max(out.width, 160), highlight=False)
+    wide.print(table)
+    if any(r.corrected_at for r in rows):
+        out.print("* corrected by hand (repsense correct)")
+
+
+def print_correction(out: Console, before: SetRow, after: SetRow) -> None:
+    """What a correction changed, then the corrected set."""
+    out.print(
+        f"set {after.id} corrected: reps {before.rep_count} -> {after.rep_count}, good {before.good_reps} -> "
+        f"{after.good_reps}, VL at stop {_pct(before.vl_at_stop) or '-'} -> {_pct(after.vl_at_stop) or '-'}",
+        markup=False,
+    )
+    if after.advice_text != before.advice_text:
+        out.print(f"advice was: {before.advice_text or '-'}", markup=False)
+    print_set(out, after)
+
+
+def print_profile(out: Console, profile: LoadVelocityProfile, unit: WeightUnit) -> None:
+    """The fitted line, its r² and points, and the e1RM (or why there is none), loads in ``unit``."""
+    exercise = profile.exercise
+
+    def show(load_kg: float) -> str:
+        return str(Load(load_kg, WeightUnit.KG).to(unit)) if load_kg > 0 else f"{format_number(load_kg)} kg"
+
+    out.print(
+        f"{exercise}: load-velocity profile from {profile.n_points} sets at {profile.n_loads} loads", markup=False
+    )
+    out.print(
+        f"  MCV = {profile.intercept:.3f} {'-' if profile.slope < 0 else '+'} {abs(profile.slope):.5f} x load (kg)"
+        f"   r² {profile.r2:.3f}, {profile.n_points} points",
+        markup=False,
+    )
+    if profile.e1rm_kg is not None and profile.min_velocity_m_s is not None:
+        out.print(
+            f"  minimal velocity {profile.min_velocity_m_s:.2f} m/s -> e1RM {show(profile.e1rm_kg)}", markup=False
+        )
+    elif profile.min_velocity_m_s is None:
+        out.print(f"  no e1RM: {exercise} has no agreed minimal velocity threshold", markup=False)
+    else:
+        out.print("  no e1RM: velocity does not fall as the load rises in these sets", markup=False)

@@ -1,0 +1,342 @@
+"""The history on the command line: replay --save, live, history, export, correct, profile, and the set defaults."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import subprocess
+import sys
+from argparse import Namespace
+from pathlib import Path
+
+import pytest
+
+from repsense.core.cli import main
+from repsense.core.cli_history import default_db_path, default_set_number, parse_since, previous_best
+from repsense.core.history import History, RepRow, SetRecord
+from repsense.core.plan import parse_plan
+from repsense.events import Exercise
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "sample_recordings" / "squat_amrap_walkout_100hz.csv"
+PLAN = "4x5@100kg, last AMRAP"
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "repsense", *args], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def cli(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def simple_set(mcvs: list[float], load_kg: float | None = 100.0, **fields) -> SetRecord:
+    reps = tuple(RepRow(i, i * 4.0, i * 4.0 + 0.8, v, v * 1.5, 0.55, None) for i, v in enumerate(mcvs, start=1))
+    return SetRecord(exercise=fields.pop("exercise", "squat"), mode="amrap", reps=reps, load_kg=load_kg, **fields)
+
+
+@pytest.fixture
+def saved(tmp_path, capsys) -> Path:
+    """A history with the demo squat saved twice: plain at 100 kg (set 1), and as set 4 of the plan (set 2)."""
+    db = tmp_path / "h.sqlite3"
+    assert main(["replay", str(DEMO), "--save", "--load", "100kg", "--db", str(db)]) == 0
+    assert main(["replay", str(DEMO), "--save", "--plan", PLAN, "--set", "4", "--db", str(db)]) == 0
+    assert capsys.readouterr().out.count(f"in {db}") == 2
+    return db
+
+
+@pytest.mark.integration
+def test_replay_save_then_history_shows_it_in_real_processes(tmp_path):
+    db = tmp_path / "x.sqlite3"
+    proc = run("replay", str(DEMO), "--save", "--load", "100kg", "--db", str(db))
+    assert proc.returncode == 0, proc.stderr
+    assert f"saved as set 1 in {db}" in proc.stdout
+    proc = run("history", "--db", str(db))
+    assert proc.returncode == 0, proc.stderr
+    line = next(x for x in proc.stdout.splitlines() if x.strip().startswith("1 "))
+    for cell in ("squat", "100 kg", "AMRAP", "6/6", "0.68", "25%"):
+        assert cell in line, line
+
+
+def test_replay_saves_only_when_asked_and_keeps_stdout_json(tmp_path, capsys, monkeypatch):
+    db = tmp_path / "h.sqlite3"
+    monkeypatch.setenv("REPSENSE_DB", str(db))
+    code, out, err = cli(capsys, "replay", str(DEMO), "--json")
+    assert code == 0 and not db.exists()
+    code, out, err = cli(capsys, "replay", str(DEMO), "--json", "--save", "--plan", PLAN, "--set", "4")
+    assert code == 0
+    result = json.loads(out)  # stdout is only the JSON; the save is reported on stderr
+    assert f"saved as set 1 in {db}" in err
+    with History(db) as history:
+        row = history.get_set(1)
+    assert row.rep_count == result["stop"]["rep"] == 6
+    assert row.good_reps == result["advice"]["good_reps"] == result["summary"]["good_reps"]
+    assert (row.advice_verdict, row.advice_text) == (result["advice"]["verdict"], result["advice"]["text"])
+    assert (row.plan_text, row.set_number, row.target_reps, row.load_text) == (PLAN, 4, 5, "100 kg")
+    assert [r.mean_velocity_m_s for r in row.reps] == pytest.approx(
+        [r["mean_velocity"] for r in result["reps"]], abs=5e-5
+    )
+    assert row.recording_path == str(DEMO)
+    assert row.sensor == "repsense-simulator"
+
+
+def test_history_table_and_one_set(saved, capsys):
+    code, out, _ = cli(capsys, "history", "--db", str(saved))
+    assert code == 0
+    rows = {line.split()[0]: line for line in out.splitlines() if line.strip()[:1].isdigit()}
+    assert set(rows) == {"1", "2"}
+    assert "4x5@100kg, last AMRAP #4" in rows["2"] and "6/6" in rows["2"] and "6 good reps" in rows["2"]
+    assert "(5 planned): the load is right. Keep 100 kg" in " ".join(out.split())  # the advice wraps in its column
+    assert out.index("\n    2 ") < out.index("\n    1 ")  # newest first
+    code, out, _ = cli(capsys, "history", "--db", str(saved), "--set", "2")
+    assert code == 0
+    assert "6 reps, 6 good; best MCV 0.68 m/s, VL at stop 25%" in out
+    assert out.count("after the stop") == 3 and out.count("counted") == 6
+    code, out, _ = cli(capsys, "history", "--db", str(saved), "--exercise", "bench")
+    assert (code, out.strip()) == (0, "no sets match")
+
+
+def test_history_without_a_database_says_so_and_creates_none(tmp_path, capsys):
+    db = tmp_path / "none.sqlite3"
+    code, out, _ = cli(capsys, "history", "--db", str(db))
+    assert code == 0 and "no history yet" in out and not db.exists()
+    code, _, err = cli(capsys, "export", "--format", "json", "--db", str(db))
+    assert code == 2 and "no history at" in err and not db.exists()
+
+
+def test_export_json_round_trips_every_stored_number(saved, capsys):
+    code, out, _ = cli(capsys, "export", "--format", "json", "--db", str(saved))
+    assert code == 0
+    document = json.loads(out)
+    assert (document["format"], document["version"], document["schema_version"]) == ("repsense-history", 1, 1)
+    with History(saved) as history:
+        stored = [history.get_set(1).to_dict(), history.get_set(2).to_dict()]
+    assert document["sets"] == stored  # oldest first, every float exactly
+    assert document["sets"][1]["rep_rows"][2]["mcv_m_s"] == stored[1]["rep_rows"][2]["mcv_m_s"]
+
+
+def test_export_csv_round_trips_per_rep_and_per_set(saved, capsys, tmp_path):
+    with History(saved) as history:
+        rows = [history.get_set(1), history.get_set(2)]
+    out_file = tmp_path / "reps.csv"
+    code, out, _ = cli(capsys, "export", "--format", "csv", "--out", str(out_file), "--db", str(saved))
+    assert code == 0 and out.strip() == f"wrote 2 sets to {out_file}"
+    table = list(csv.DictReader(io.StringIO(out_file.read_text())))
+    assert len(table) == sum(len(r.reps) for r in rows) == 18
+    for line in table:
+        row = rows[int(line["id"]) - 1]
+        rep = row.reps[int(line["rep_idx"]) - 1]
+        assert float(line["rep_mcv_m_s"]) == rep.mean_velocity_m_s
+        assert float(line["rep_velocity_loss"]) == rep.velocity_loss
+        assert float(line["rep_rom_m"]) == rep.rom_m
+        assert line["rep_flags"] == ";".join(rep.flags)
+        assert line["rep_counted"] == str(int(rep.counted))
+        assert float(line["best_mcv"]) == row.best_mcv_m_s and float(line["load_kg"]) == row.load_kg
+    code, out, _ = cli(capsys, "export", "--format", "csv", "--per", "set", "--limit", "1", "--db", str(saved))
+    (only,) = list(csv.DictReader(io.StringIO(out)))
+    assert only["id"] == "2" and only["plan_text"] == PLAN and float(only["vl_at_stop"]) == rows[1].vl_at_stop
+    assert int(only["reps"]) == 6 and only["advice_verdict"] == "right"
+
+
+def test_correct_recomputes_good_reps_velocity_loss_and_advice(saved, capsys):
+    code, out, _ = cli(capsys, "correct", "2", "--drop", "4", "--drop", "5", "--db", str(saved))
+    assert code == 0
+    assert "reps 6 -> 4, good 6 -> 4" in out
+    with History(saved) as history:
+        row = history.get_set(2)
+    assert (row.rep_count, row.good_reps, row.advice_verdict) == (4, 4, "too_heavy")
+    assert "4 good reps" in (row.advice_text or "") and "92.5 kg" in (row.advice_text or "")
+    code, out, _ = cli(capsys, "history", "--db", str(saved))
+    line = next(x for x in out.splitlines() if x.strip().startswith("2 "))
+    assert "4/4*" in line and "4 good reps on the AMRAP set" in line
+    assert "the load is too heavy. Next time: 92.5 kg" in " ".join(out.split())
+    assert "* corrected by hand" in out
+    # Dropping the best rep moves the reference: velocity loss is measured against rep 2 from there on.
+    code, out, _ = cli(capsys, "correct", "2", "--drop", "1", "--restore", "4", "--add-rep", "--db", str(saved))
+    with History(saved) as history:
+        row = history.get_set(2)
+    r2 = row.reps[1].mean_velocity_m_s
+    assert row.reps[5].velocity_loss == pytest.approx(1 - row.reps[5].mean_velocity_m_s / r2)
+    assert row.vl_at_stop == row.reps[5].velocity_loss
+    assert (row.rep_count, row.good_reps) == (5, 5) and row.reps[-1].added_by_user
+    assert row.advice_verdict == "at_limit"
+
+
+def test_correct_refuses_nonsense_in_one_line(saved, capsys):
+    for args, words in [
+        (["correct", "2"], "say what to correct"),
+        (["correct", "2", "--drop", "12"], "set 2 has no rep 12 (reps 1-9)"),
+        (["correct", "7", "--drop", "1"], "no set 7"),
+        (["correct", "2", "--add-rep", "-1"], "--add-rep must be at least 1"),
+    ]:
+        code, _, err = cli(capsys, *args, "--db", str(saved))
+        assert code == 2 and err.count("\n") == 1 and words in err, err
+
+
+def test_profile_fits_three_loads_and_refuses_fewer(tmp_path, capsys):
+    db = tmp_path / "h.sqlite3"
+    with History(db) as history:
+        history.save_set(simple_set([0.9, 1.0], load_kg=60.0, load_unit="kg"))
+        history.save_set(simple_set([0.8, 0.75], load_kg=80.0, load_unit="kg"))
+    code, _, err = cli(capsys, "profile", "squat", "--db", str(db))
+    assert code == 2 and "need sets at 3 or more different loads" in err and "60 kg, 80 kg" in err
+    with History(db) as history:
+        history.save_set(simple_set([0.6], load_kg=100.0, load_unit="kg"))
+    code, out, _ = cli(capsys, "profile", "squat", "--db", str(db))
+    # Points (60, 1.0), (80, 0.8), (100, 0.6): MCV = 1.6 - 0.01 x load, exact; at 0.30 m/s the load is 130 kg.
+    assert code == 0
+    assert "from 3 sets at 3 loads" in out and "MCV = 1.600 - 0.01000 x load" in out and "r² 1.000" in out
+    assert "e1RM 130 kg" in out
+    code, out, _ = cli(capsys, "profile", "squat", "--unit", "lb", "--db", str(db))
+    assert "e1RM 286.6 lb" in out
+
+
+def test_default_set_number_is_the_next_set_of_the_plan_today(tmp_path):
+    db = tmp_path / "h.sqlite3"
+    args = Namespace(db=db, exercise="squat")
+    plan = parse_plan(PLAN)
+    assert default_set_number(args, plan) == 1 and not db.exists()
+    yesterday = dt.datetime.now(dt.UTC) - dt.timedelta(days=2)
+    with History(db) as history:
+        history.save_set(simple_set([0.7], plan_text=plan.text, set_number=3, started_at=yesterday))
+        assert default_set_number(args, plan) == 1
+        history.save_set(simple_set([0.7], plan_text=plan.text, set_number=1))
+        history.save_set(simple_set([0.7], plan_text=plan.text, set_number=2, exercise="bench"))
+        assert default_set_number(args, plan) == 2
+        assert default_set_number(Namespace(db=db, exercise=None), plan) == 3
+        assert default_set_number(args, parse_plan("3x8@60kg")) == 1
+        history.save_set(simple_set([0.7], plan_text=plan.text, set_number=4))
+        assert default_set_number(args, plan) == 1  # all four done: a new round
+
+
+def test_previous_best_counts_days_before_today(tmp_path):
+    db = tmp_path / "h.sqlite3"
+    args = Namespace(db=db)
+    plan = parse_plan("endurance 200lb, 2 sets")
+    spec = plan.set(1)
+    assert previous_best(args, Exercise.BENCH, spec) is None
+    last_week = dt.datetime.now(dt.UTC) - dt.timedelta(days=7)
+    with History(db) as history:
+        history.save_set(simple_set([0.5] * 14, load_kg=spec.load.kg, exercise="bench", started_at=last_week))
+        history.save_set(simple_set([0.5] * 17, load_kg=spec.load.kg, exercise="bench"))  # today: not the target
+    assert previous_best(args, Exercise.BENCH, spec) == 14
+
+
+def test_where_the_history_lives(monkeypatch, tmp_path):
+    monkeypatch.setenv("REPSENSE_DB", str(tmp_path / "env.sqlite3"))
+    assert default_db_path() == tmp_path / "env.sqlite3"
+    monkeypatch.delenv("REPSENSE_DB")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert default_db_path() == tmp_path / "xdg" / "repsense" / "history.sqlite3"
+    monkeypatch.setenv("XDG_DATA_HOME", "relative/ignored")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert default_db_path() == tmp_path / "home" / ".local" / "share" / "repsense" / "history.sqlite3"
+
+
+def test_the_default_location_is_created_on_the_first_save(monkeypatch, tmp_path, capsys):
+    monkeypatch.delenv("REPSENSE_DB")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    code, out, _ = cli(capsys, "replay", str(DEMO), "--save")
+    path = tmp_path / "xdg" / "repsense" / "history.sqlite3"
+    assert code == 0 and f"saved as set 1 in {path}" in out and path.is_file()
+
+
+def test_since_reads_dates_and_relative_days():
+    now = dt.datetime(2025, 3, 10, 15, 30).astimezone()
+    assert parse_since("7d", now) == now.replace(day=3, hour=0, minute=0)
+    assert parse_since("2w", now) == now.replace(month=2, day=24, hour=0, minute=0)
+    assert parse_since("2025-03-01") == dt.datetime(2025, 3, 1).astimezone()
+    assert parse_since("2025-03-01T18:00+00:00") == dt.datetime(2025, 3, 1, 18, tzinfo=dt.UTC)
+    with pytest.raises(Exception, match="expected a date like 2025-03-01"):
+        parse_since("last tuesday")
+
+
+def test_history_filters_by_since_and_limit(tmp_path, capsys):
+    db = tmp_path / "h.sqlite3"
+    old = dt.datetime(2024, 1, 5, 12, tzinfo=dt.UTC)
+    with History(db) as history:
+        history.save_set(simple_set([0.7], started_at=old))
+        history.save_set(simple_set([0.7, 0.6]))
+        history.save_set(simple_set([0.7, 0.6, 0.5]))
+    code, out, _ = cli(capsys, "export", "--format", "json", "--since", "2025-01-01", "--db", str(db))
+    assert [s["id"] for s in json.loads(out)["sets"]] == [2, 3]
+    code, out, _ = cli(capsys, "export", "--format", "json", "--limit", "1", "--db", str(db))
+    assert [s["id"] for s in json.loads(out)["sets"]] == [3]
+    code, _, err = cli(capsys, "history", "--limit", "0", "--db", str(db))
+    assert code == 2 and "--limit must be at least 1" in err
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_live_saves_by_default_and_not_with_no_save(tmp_path):
+    recording = ROOT / "sample_recordings" / "ohp_fixed5_25hz.csv"
+    db = tmp_path / "live.sqlite3"
+    for extra in ((), ("--no-save",)):
+        emulator = subprocess.Popen(
+            [sys.executable, "-m", "repsense", "emulate", str(recording), "--pty", "--speed", "20"],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert emulator.stdout is not None
+            port = emulator.stdout.readline().split()[1]
+            proc = run(
+                "live", "--port", port, "--json", "--speed", "20", "--give-up", "1.5", "--mode", "fixed", "--reps",
+                "5", "--db", str(db), *extra,
+            )  # fmt: skip
+            emulator.communicate(timeout=60)
+        finally:
+            if emulator.poll() is None:
+                emulator.kill()
+                emulator.communicate()
+        assert proc.returncode == 0, proc.stderr
+        result = json.loads(proc.stdout)
+        if not extra:
+            assert f"saved as set 1 in {db}" in proc.stderr
+            with History(db) as history:
+                row = history.get_set(1)
+            assert row.sensor.startswith("live on /dev/") and row.mode == "fixed" and row.target_reps == 5
+            assert [r.mean_velocity_m_s for r in row.reps] == pytest.approx(
+                [r["mean_velocity"] for r in result["reps"]], abs=5e-5
+            )
+            assert row.rep_count == result["stop"]["rep"] == 5
+        else:
+            assert "saved" not in proc.stderr
+            with History(db) as history:
+                assert len(history.sets()) == 1
+
+
+def test_backup_is_a_whole_copy_and_never_overwrites(saved, tmp_path, capsys):
+    copy = tmp_path / "backup.sqlite3"
+    code, out, _ = cli(capsys, "backup", str(copy), "--db", str(saved))
+    assert code == 0 and out.strip() == f"backed up 2 sets from {saved} to {copy}"
+    assert not Path(str(copy) + "-wal").exists()
+    with History(copy) as backup, History(saved) as original:
+        assert [r.to_dict() for r in backup.sets()] == [r.to_dict() for r in original.sets()]
+    before = copy.read_bytes()
+    code, _, err = cli(capsys, "backup", str(copy), "--db", str(saved))
+    assert code == 2 and "exists already" in err and copy.read_bytes() == before
+
+
+def test_endurance_beats_the_number_from_an_earlier_day_and_a_correction_rechecks_it(tmp_path, capsys):
+    db = tmp_path / "h.sqlite3"
+    last_week = dt.datetime.now(dt.UTC) - dt.timedelta(days=7)
+    with History(db) as history:
+        history.save_set(simple_set([0.7] * 4, load_unit="kg", started_at=last_week))
+    code, out, _ = cli(capsys, "replay", str(DEMO), "--save", "--plan", "endurance 100kg, 2 sets", "--db", str(db))
+    assert code == 0 and "your number: 4, beat it: 5" in out
+    with History(db) as history:
+        row = history.get_set(2)
+    assert (row.good_reps, row.advice_verdict) == (6, "keep") and "you beat your number (4)" in (row.advice_text or "")
+    code, out, _ = cli(capsys, "correct", "2", "--drop", "1", "--drop", "2", "--drop", "3", "--db", str(db))
+    with History(db) as history:
+        row = history.get_set(2)
+    assert row.good_reps == 3 and "short of your best (4)" in (row.advice_text or "")

@@ -1,0 +1,300 @@
+"""The training history on a real SQLite file: what is stored, how it is queried, corrected and migrated."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from repsense.core.history import History, RepRow, SetRecord, SetRow, recompute
+from repsense.core.history_schema import APPLICATION_ID, MIGRATIONS, statements
+from repsense.core.session import SessionResult, SetSession, replay
+from repsense.core.setcontrol import SetConfig
+from repsense.errors import HistoryError
+from repsense.events import Exercise, Placement, RepFlag, StopReason
+from repsense.firmware_bridge.recording import read_recording
+
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_recordings"
+DEMO = SAMPLES / "squat_amrap_walkout_100hz.csv"
+
+
+@pytest.fixture(scope="module")
+def demo_result() -> SessionResult:
+    recording = read_recording(DEMO)
+    session = SetSession(Exercise.SQUAT, Placement.BAR, SetConfig.for_lift(Exercise.SQUAT), source=DEMO.name)
+    return replay(recording.samples, session)
+
+
+def rep(idx: int, mcv: float | None, *flags: RepFlag, counted: bool = True) -> RepRow:
+    if mcv is None:
+        return RepRow(idx, None, None, None, None, None, None, (), counted, True)
+    return RepRow(idx, idx * 4.0, idx * 4.0 + 0.8, mcv, mcv * 1.6, 0.55, None, tuple(str(f) for f in flags), counted)
+
+
+def record(mcvs: list[float], *, exercise: str = "squat", load_kg: float | None = 100.0, **fields) -> SetRecord:
+    stop = fields.get("stop_rep")
+    reps = tuple(rep(i, v, counted=stop is None or i <= stop) for i, v in enumerate(mcvs, start=1))
+    return SetRecord(exercise=exercise, mode=fields.pop("mode", "amrap"), reps=reps, load_kg=load_kg, **fields)
+
+
+def test_a_replayed_set_is_stored_whole_and_reads_back(tmp_path, demo_result):
+    path = tmp_path / "h.sqlite3"
+    assert demo_result.stop is not None and demo_result.stop.reason == StopReason.VELOCITY_LOSS
+    stop = demo_result.stop.rep
+    with History(path) as history:
+        set_id = history.save_set(
+            SetRecord.from_result(
+                demo_result, load_kg=120.0, load_unit="kg", plan_text="4x5@120kg, last AMRAP", set_number=4
+            )
+        )
+    with History(path, create=False) as history:
+        row = history.get_set(set_id)
+    assert len(row.reps) == len(demo_result.reps) == 9
+    assert [r.counted for r in row.reps] == [r.index <= stop for r in demo_result.reps]
+    assert row.rep_count == stop == 6
+    assert row.good_reps == sum(
+        1 for r in demo_result.reps[:stop] if not {RepFlag.SHORT_ROM, RepFlag.GRINDING} & set(r.flags)
+    )
+    counted = demo_result.reps[:stop]
+    assert row.best_mcv_m_s == max(r.mean_velocity_m_s for r in counted)
+    assert row.vl_at_stop == pytest.approx(counted[-1].velocity_loss, abs=1e-12)
+    # Nothing corrected: recomputing velocity loss from the stored reps gives what the pipeline said.
+    for stored, event in zip(row.reps[:stop], counted, strict=True):
+        assert stored.mean_velocity_m_s == event.mean_velocity_m_s
+        assert stored.velocity_loss == pytest.approx(event.velocity_loss, abs=1e-12)
+        assert stored.flags == tuple(str(f) for f in event.flags)
+    assert row.reps[6].flags == ("data_gap",) and row.reps[8].flags == ("grinding",)
+    assert (row.exercise, row.placement, row.mode, row.stop_reason) == ("squat", "bar", "amrap", "velocity_loss")
+    assert row.vl_threshold == pytest.approx(0.20)
+    assert row.load_text == "120 kg" and row.set_number == 4 and row.stop_rep == 6
+    assert row.source == DEMO.name and row.corrected_at is None
+
+
+def test_good_reps_match_owner_a_rule_when_it_exists(tmp_path, demo_result):
+    advice = pytest.importorskip("repsense.core.advice")
+    with History(tmp_path / "h.sqlite3") as history:
+        row = history.get_set(history.save_set(SetRecord.from_result(demo_result)))
+    assert row.good_reps == advice.good_reps(demo_result)
+
+
+def test_the_database_is_wal_with_foreign_keys_and_version_1(tmp_path):
+    path = tmp_path / "h.sqlite3"
+    with History(path) as history:
+        history.save_set(record([0.7]))
+        conn = history._conn
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2
+        assert history.schema_version == len(MIGRATIONS) == 1
+    raw = sqlite3.connect(path)
+    assert raw.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    with pytest.raises(sqlite3.IntegrityError):
+        raw.execute("PRAGMA foreign_keys = ON")
+        raw.execute(
+            "INSERT INTO sets (session_id, exercise, mode, reps, good_reps, created_at) "
+            "VALUES (99, 'x', 'amrap', 0, 0, 'now')"
+        )
+    raw.close()
+
+
+def test_a_failed_save_leaves_nothing_behind(tmp_path):
+    path = tmp_path / "h.sqlite3"
+    bad = SetRecord(exercise="squat", mode="amrap", reps=(rep(1, 0.7), rep(1, 0.6)))  # the same rep twice
+    with History(path) as history:
+        history.save_set(record([0.7, 0.6]))
+        with pytest.raises(HistoryError):
+            history.save_set(bad)
+        counts = [
+            history._conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("sessions", "sets", "reps")
+        ]
+        assert counts == [1, 1, 2]
+        assert history.save_set(record([0.5])) == 2  # the connection is usable afterwards
+
+
+def test_sets_are_newest_first_and_filter_by_lift_date_and_count(tmp_path):
+    day = dt.datetime(2025, 3, 1, 17, 0, tzinfo=dt.UTC)
+    with History(tmp_path / "h.sqlite3") as history:
+        ids = [
+            history.save_set(record([0.7], exercise=lift, started_at=day + dt.timedelta(days=d)))
+            for lift, d in [("squat", 0), ("bench", 1), ("squat", 7), ("squat", 14)]
+        ]
+        assert [r.id for r in history.sets()] == ids[::-1]
+        assert [r.id for r in history.sets(exercise="squat")] == [ids[3], ids[2], ids[0]]
+        assert [r.id for r in history.sets(since=day + dt.timedelta(days=1))] == [ids[3], ids[2], ids[1]]
+        assert [r.id for r in history.sets(exercise="squat", limit=2)] == [ids[3], ids[2]]
+        assert [r.id for r in history.sets(until=day + dt.timedelta(days=1))] == [ids[0]]
+        assert history.sets()[0].started_at == day + dt.timedelta(days=14)
+
+
+def test_previous_best_is_per_lift_load_and_mode(tmp_path):
+    lb225 = 225 * 0.45359237
+    with History(tmp_path / "h.sqlite3") as history:
+        assert history.previous_best("bench", lb225, "amrap") is None
+        first = history.save_set(record([0.5] * 12, exercise="bench", load_kg=lb225, load_unit="lb"))
+        history.save_set(record([0.5] * 14, exercise="bench", load_kg=lb225, load_unit="lb"))
+        history.save_set(record([0.5] * 20, exercise="bench", load_kg=110.0))  # another load
+        history.save_set(record([0.5] * 20, exercise="squat", load_kg=lb225))  # another lift
+        history.save_set(record([0.5] * 5, exercise="bench", load_kg=lb225, mode="fixed", target_reps=5))
+        assert history.previous_best("bench", 102.0582, "amrap") == 14
+        assert history.previous_best("bench", lb225, "amrap", before_set_id=first + 1) == 12
+        assert history.previous_best("bench", lb225, "fixed") == 5
+        assert history.get_set(first).load_text == "225 lb"
+
+
+def test_profile_points_are_load_and_best_velocity_of_sets_with_a_load(tmp_path):
+    with History(tmp_path / "h.sqlite3") as history:
+        history.save_set(record([0.9, 0.95, 0.8], load_kg=60.0))
+        history.save_set(record([0.7, 0.65], load_kg=80.0))
+        history.save_set(record([0.7], load_kg=None))
+        history.save_set(record([0.5], exercise="bench", load_kg=60.0))
+        history.save_set(record([], load_kg=90.0))  # no rep, no velocity
+        assert history.profile_points("squat") == [(60.0, 0.95), (80.0, 0.7)]
+
+
+def test_dropping_the_best_rep_recomputes_velocity_loss_and_good_reps(tmp_path):
+    mcvs = [1.0, 0.8, 0.9, 0.72, 0.6]
+    with History(tmp_path / "h.sqlite3") as history:
+        set_id = history.save_set(record(mcvs, stop_rep=4))
+        before = history.get_set(set_id)
+        assert [r.velocity_loss for r in before.reps] == pytest.approx([0.0, 0.2, 0.1, 0.28, 0.4])
+        assert (before.rep_count, before.good_reps, before.vl_at_stop) == (4, 4, pytest.approx(0.28))
+        after = history.correct(set_id, drop=[1])
+    assert [r.counted for r in after.reps] == [False, True, True, True, False]
+    # Against the best counted rep so far: rep 2 is now the reference, then rep 3.
+    assert [r.velocity_loss for r in after.reps] == pytest.approx([0.0, 0.0, 0.0, 0.2, 1 - 0.6 / 0.9])
+    assert (after.rep_count, after.good_reps) == (3, 3)
+    assert after.best_mcv_m_s == 0.9 and after.vl_at_stop == pytest.approx(0.2)
+    assert after.corrected_at is not None
+
+
+def test_adding_a_missed_rep_and_counting_one_after_the_stop(tmp_path):
+    with History(tmp_path / "h.sqlite3") as history:
+        set_id = history.save_set(record([0.8, 0.75, 0.7, 0.6], stop_rep=3))
+        row = history.correct(set_id, add=1, restore=[4])
+        assert [r.idx for r in row.reps] == [1, 2, 3, 4, 5]
+        added = row.reps[4]
+        assert added.added_by_user and added.counted and added.mean_velocity_m_s is None and added.velocity_loss is None
+        assert (row.rep_count, row.good_reps) == (5, 5)
+        assert row.vl_at_stop == pytest.approx(0.25)  # the last counted rep with a velocity: rep 4
+        row = history.correct(set_id, drop=[5])
+        assert (row.rep_count, row.good_reps) == (4, 4)
+        assert history.get_set(set_id) == row
+
+
+def test_bad_form_reps_count_but_are_not_good(tmp_path):
+    reps = (rep(1, 0.8), rep(2, 0.7, RepFlag.SHORT_ROM), rep(3, 0.6, RepFlag.GRINDING), rep(4, 0.75, RepFlag.DATA_GAP))
+    with History(tmp_path / "h.sqlite3") as history:
+        row = history.get_set(history.save_set(SetRecord(exercise="squat", mode="amrap", reps=reps)))
+        assert (row.rep_count, row.good_reps) == (4, 2)
+        row = history.correct(row.id, drop=[2, 3])
+        assert (row.rep_count, row.good_reps) == (2, 2)
+
+
+def test_corrections_that_make_no_sense_are_refused_and_change_nothing(tmp_path):
+    with History(tmp_path / "h.sqlite3") as history:
+        set_id = history.save_set(record([0.8, 0.7]))
+        before = history.get_set(set_id)
+        with pytest.raises(HistoryError, match="set 1 has no rep 7 \\(reps 1-2\\)"):
+            history.correct(set_id, drop=[1, 7])
+        with pytest.raises(HistoryError, match="both dropped and restored"):
+            history.correct(set_id, drop=[1], restore=[1])
+        with pytest.raises(HistoryError, match="no set 9"):
+            history.correct(9, drop=[1])
+        assert history.get_set(set_id) == before
+
+
+def test_advice_is_recomputed_inside_the_correction(tmp_path):
+    seen: list[SetRow] = []
+
+    def advice(history: History, row: SetRow) -> tuple[str, str]:
+        seen.append(row)
+        return "right", f"{row.good_reps} good reps"
+
+    with History(tmp_path / "h.sqlite3") as history:
+        set_id = history.save_set(record([0.8, 0.7, 0.6], advice_verdict="too_light", advice_text="old"))
+        row = history.correct(set_id, drop=[3], advice=advice)
+    assert seen[0].good_reps == 2
+    assert (row.advice_verdict, row.advice_text) == ("right", "2 good reps")
+
+
+@given(st.lists(st.tuples(st.floats(0.05, 2.0), st.booleans()), max_size=15))
+def test_recompute_is_the_running_best_of_counted_reps(reps):
+    rows = [rep(i, v, counted=c) for i, (v, c) in enumerate(reps, start=1)]
+    out, summary = recompute(rows)
+    best = 0.0
+    for (v, c), row in zip(reps, out, strict=True):
+        best = max(best, v) if c else best
+        assert row.velocity_loss == pytest.approx(max(0.0, 1 - v / best) if best else 0.0)
+    assert summary.rep_count == sum(c for _, c in reps) == summary.good_reps
+    assert summary.best_mcv_m_s == (max((v for v, c in reps if c), default=None))
+
+
+def make_v1_by_hand(path: Path) -> None:
+    """A version 1 history as repsense 0.1 writes it, made without the History class."""
+    raw = sqlite3.connect(path, isolation_level=None)
+    raw.executescript(MIGRATIONS[0])
+    raw.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    raw.execute("PRAGMA user_version = 1")
+    raw.execute("INSERT INTO sessions (started_at, sensor, source) VALUES ('2024-12-01T08:00:00Z', 'old', 'x.csv')")
+    raw.execute(
+        "INSERT INTO sets (session_id, exercise, load_kg, load_unit, mode, reps, good_reps, best_mcv, created_at) "
+        "VALUES (1, 'squat', 100, 'kg', 'amrap', 2, 2, 0.8, '2024-12-01T08:05:00Z')"
+    )
+    raw.execute("INSERT INTO reps (set_id, idx, mcv_m_s, velocity_loss) VALUES (1, 1, 0.8, 0), (1, 2, 0.7, 0.125)")
+    raw.close()
+
+
+def test_a_v1_database_made_by_hand_opens_and_upgrades_to_v2(tmp_path):
+    path = tmp_path / "v1.sqlite3"
+    make_v1_by_hand(path)
+    with History(path) as history:  # today's code: version 1, nothing to do
+        assert history.schema_version == 1 and history.get_set(1).rep_count == 2
+    v2 = (*MIGRATIONS, "ALTER TABLE sets ADD COLUMN rpe REAL;")
+    with History(path, migrations=v2) as history:
+        assert history.schema_version == 2
+        row = history.get_set(1)
+        assert row.started_at == dt.datetime(2024, 12, 1, 8, tzinfo=dt.UTC)
+        assert [r.mean_velocity_m_s for r in row.reps] == [0.8, 0.7]
+        assert history.save_set(record([0.6])) == 2
+    raw = sqlite3.connect(path)
+    assert "rpe" in [c[1] for c in raw.execute("PRAGMA table_info(sets)")]
+    raw.close()
+    with pytest.raises(HistoryError, match="newer repsense \\(schema version 2, this one knows up to 1\\)"):
+        History(path)
+
+
+def test_a_migration_that_fails_rolls_back_whole(tmp_path):
+    path = tmp_path / "v1.sqlite3"
+    make_v1_by_hand(path)
+    broken = (*MIGRATIONS, "ALTER TABLE sets ADD COLUMN rpe REAL;\nALTER TABLE no_such_table ADD COLUMN x;")
+    with pytest.raises(HistoryError, match="no such table"):
+        History(path, migrations=broken)
+    raw = sqlite3.connect(path)
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert "rpe" not in [c[1] for c in raw.execute("PRAGMA table_info(sets)")]
+    raw.close()
+    with History(path) as history:
+        assert history.get_set(1).rep_count == 2
+
+
+def test_migration_scripts_split_into_statements():
+    assert list(statements("CREATE TABLE a (x);\nCREATE TABLE b (\n y\n);\n")) == [
+        "CREATE TABLE a (x);",
+        "CREATE TABLE b (\n y\n);",
+    ]
+    assert len(list(statements(MIGRATIONS[0]))) == 5  # three tables, two indexes
+
+
+def test_create_false_refuses_a_missing_file_and_makes_none(tmp_path):
+    path = tmp_path / "none.sqlite3"
+    with pytest.raises(HistoryError, match="no history at"):
+        History(path, create=False)
+    assert not path.exists()
+    with pytest.raises(HistoryError, match="no such folder"):
+        History(tmp_path / "nope" / "h.sqlite3")
+    with pytest.raises(HistoryError, match="is a folder"):
+        History(tmp_path)
