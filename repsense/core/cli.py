@@ -8,15 +8,37 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
 from repsense import __version__
+from repsense.core.advice import Advice
+from repsense.core.cli_ble import add_ble_options, add_scan_command, cmd_scan
+from repsense.core.cli_history import (
+    HISTORY_COMMANDS,
+    add_history_commands,
+    add_save_options,
+    default_set_number,
+    previous_best,
+    save_result,
+)
 from repsense.core.cli_import import add_import_command, cmd_import
-from repsense.core.session import SetSession, lift_from_metadata, replay
-from repsense.core.setcontrol import SetConfig, SetMode
+from repsense.core.cli_plan import (
+    SetChoice,
+    add_plan_options,
+    choose_set,
+    plan_json,
+    print_advice,
+    print_plan,
+    set_advice,
+    warn_json,
+)
+from repsense.core.cli_report import add_report_command, cmd_report
+from repsense.core.session import SessionResult, SetSession, lift_from_metadata, replay
+from repsense.core.setcontrol import SetMode
 from repsense.core.view import SetView
 from repsense.errors import ConfigError, RepsenseError
 from repsense.events import Exercise
@@ -45,13 +67,15 @@ def _add_set_options(p: argparse.ArgumentParser) -> None:
     lifts = ", ".join(e.value for e in Exercise)
     p.add_argument("--exercise", help=f"the lift ({lifts}); default: the recording's metadata, else other")
     p.add_argument("--placement", choices=["bar", "wrist"], help="where the sensor sits; default: metadata, else bar")
-    p.add_argument("--mode", choices=[m.value for m in SetMode], default="amrap", help="amrap (default) or fixed")
+    # No default, so that a --mode given with --plan can be told from none given; None runs as amrap.
+    p.add_argument("--mode", choices=[m.value for m in SetMode], help="amrap (default) or fixed")
     p.add_argument("--reps", type=int, help="target reps for --mode fixed")
     p.add_argument(
         "--velocity-loss", type=_percent, default=0.20, metavar="PCT", help="AMRAP stop at this velocity loss (20)"
     )
     p.add_argument("--confirm", type=int, default=1, metavar="N", help="reps in a row at the threshold to stop (1)")
     p.add_argument("--inactivity", type=float, default=10.0, metavar="S", help="stop after S s without a rep (10)")
+    add_plan_options(p)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the live view")
     p.add_argument("--realtime", action="store_true", help="pace the replay like the live sensor")
     p.add_argument("--speed", type=float, default=1.0, help="with --realtime: play X times faster (1)")
+    add_save_options(p, default_save=False)
 
     p = sub.add_parser("simulate", help="write synthetic recordings with truth files")
     p.add_argument("--out", type=Path, required=True, help="output folder")
@@ -78,8 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--clean", action="store_true", help="a clean set without nuisances")
     p.add_argument("--samples", action="store_true", help="write the bundled demo recordings instead")
 
-    p = sub.add_parser("live", help="count reps live from a sensor on a serial port")
-    p.add_argument("--port", required=True, help="serial port, e.g. /dev/ttyUSB0 or an emulator's /dev/pts/N")
+    p = sub.add_parser("live", help="count reps live from a sensor on a serial port or Bluetooth LE")
+    p.add_argument("--port", help="serial port, e.g. /dev/ttyUSB0 or an emulator's /dev/pts/N")
+    p.add_argument("--ble", metavar="NAME|ADDRESS", help="a Bluetooth LE sensor, by advertised name or address")
+    add_ble_options(p)
     p.add_argument("--baud", type=int, default=921_600, help="baud rate (921600; ignored by USB CDC and ptys)")
     p.add_argument("--format", choices=["frame", "csv", "auto"], default="auto", help="wire format (auto)")
     p.add_argument("--columns", help="CSV lines: the column map, e.g. ms,ax,ay,az,gx,gy,gz (default: detect)")
@@ -93,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--give-up", type=float, default=30.0, metavar="S", help="end when the sensor is gone for S seconds (30)"
     )
     p.add_argument("--speed", type=float, default=1.0, help="the sensor is an emulator playing X times faster (1)")
+    add_save_options(p, default_save=True)
 
     p = sub.add_parser("emulate", help="play a recording as a sensor would, on a pseudo-terminal or a port")
     p.add_argument("file", type=Path, help="a v1 recording, or a MetaMotion/Polar/WitMotion export")
@@ -112,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="random seed for the faults (0)")
     p.add_argument("--no-wait", action="store_true", help="start at once instead of waiting for a reader")
     add_import_command(sub)
+    add_scan_command(sub)
+    add_report_command(sub)
+    add_history_commands(sub)
     return parser
 
 
@@ -126,14 +157,30 @@ def _rate(text: str) -> float:
     return value / 100.0
 
 
-def _set_config(args: argparse.Namespace, exercise: Exercise) -> SetConfig:
-    return SetConfig.for_lift(
-        exercise,
-        mode=SetMode(args.mode),
-        target_reps=args.reps,
-        velocity_loss=args.velocity_loss,
-        confirm=args.confirm,
-        inactivity_s=args.inactivity,
+def _set_choice(args: argparse.Namespace, exercise: Exercise) -> SetChoice:
+    """The set to run from the set options: its SetConfig and, with ``--plan``, the plan, set and load."""
+    return choose_set(args, exercise, default_set_number, previous_best)
+
+
+def _save(
+    args: argparse.Namespace,
+    result: SessionResult,
+    out: Console,
+    metadata: Mapping[str, Any],
+    choice: SetChoice,
+    advice: Advice | None,
+) -> None:
+    """Store a replayed set in the history when ``--save`` asks for it, with its plan, load and advice."""
+    save_result(
+        args,
+        result,
+        out,
+        metadata=metadata,
+        recording_path=args.file,
+        plan=choice.plan,
+        spec=choice.spec,
+        advice=advice,
+        load=choice.load,
     )
 
 
@@ -142,17 +189,22 @@ def cmd_replay(args: argparse.Namespace, out: Console) -> int:
 
     recording = load_any(args.file)
     exercise, placement = lift_from_metadata(recording.metadata, args.exercise, args.placement)
-    config = _set_config(args, exercise)
+    choice = _set_choice(args, exercise)
+    config = choice.config
     if args.speed <= 0:
         raise ConfigError("--speed must be positive")
     session = SetSession(exercise, placement, config, source=str(args.file))
     if args.json:
+        warn_json(choice, Console(stderr=True, highlight=False))
         result = replay(recording.samples, session, realtime=args.realtime, speed=args.speed)
-        print(json.dumps(result.to_json(), indent=2))
+        advice = set_advice(choice, result)
+        print(json.dumps({**result.to_json(), **plan_json(choice, advice)}, indent=2))
+        _save(args, result, out, recording.metadata, choice, advice)
         return 0
     view = SetView(out)
     t0 = float(recording.samples.t_s[0]) if len(recording.samples) else 0.0
     view.header(str(args.file), exercise, placement, config, t0)
+    print_plan(choice, out)
     if recording.truncated_last_line:
         out.print("[yellow]note: the last line of the file was incomplete and was skipped[/]")
     if recording.metadata.get("import_notes"):
@@ -165,6 +217,9 @@ def cmd_replay(args: argparse.Namespace, out: Console) -> int:
         on_event=lambda event: view.show(event, config),
     )
     view.summary(result)
+    advice = set_advice(choice, result)
+    print_advice(advice, choice, out)
+    _save(args, result, out, recording.metadata, choice, advice)
     return 0
 
 
@@ -196,7 +251,7 @@ def cmd_simulate(args: argparse.Namespace, out: Console) -> int:
 def cmd_live(args: argparse.Namespace, out: Console) -> int:
     from repsense.core.livecli import run_live
 
-    return run_live(args, _set_config, out)
+    return run_live(args, _set_choice, out)
 
 
 def cmd_emulate(args: argparse.Namespace, out: Console) -> int:
@@ -209,8 +264,11 @@ COMMANDS = {
     "replay": cmd_replay,
     "simulate": cmd_simulate,
     "live": cmd_live,
+    "scan": cmd_scan,
     "emulate": cmd_emulate,
     "import": cmd_import,
+    "report": cmd_report,
+    **HISTORY_COMMANDS,
 }
 
 

@@ -10,57 +10,93 @@ from collections.abc import Callable
 
 from rich.console import Console
 
-from repsense.core.live import LiveDisplay, LiveSession
+from repsense.core.cli_ble import make_ble_link, virtual_sensor
+from repsense.core.cli_history import save_result
+from repsense.core.cli_plan import SetChoice, plan_json, print_advice, print_plan, set_advice, warn_json
+from repsense.core.live import LiveDisplay, LiveOutcome, LiveSession
 from repsense.core.liveview import PlainLiveView, QuietLiveView, RichLiveView
 from repsense.core.session import SetSession, lift_from_metadata
-from repsense.core.setcontrol import SetConfig
 from repsense.errors import ConfigError
 from repsense.events import Exercise
-from repsense.firmware_bridge.links import SerialLink, WireFormat
+from repsense.firmware_bridge.links import Link, SerialLink, WireFormat
 from repsense.firmware_bridge.streams import TextOptions
 
 
 def run_live(
-    args: argparse.Namespace, set_config: Callable[[argparse.Namespace, Exercise], SetConfig], out: Console
+    args: argparse.Namespace, set_choice: Callable[[argparse.Namespace, Exercise], SetChoice], out: Console
 ) -> int:
+    """Run one live set. ``set_choice`` turns the set options into the set to run (``cli._set_choice``)."""
     exercise, placement = lift_from_metadata({}, args.exercise, args.placement)
-    config = set_config(args, exercise)
+    choice = set_choice(args, exercise)
+    config = choice.config
     if not args.give_up > 0:
         raise ConfigError("--give-up must be positive")
     if not args.speed > 0:
         raise ConfigError("--speed must be positive")
     if args.baud <= 0:
         raise ConfigError("--baud must be positive")
+    if (args.port is None) == (args.ble is None):
+        raise ConfigError("give the sensor as --port PATH (serial) or --ble NAME|ADDRESS (Bluetooth LE)")
+    if args.virtual_sensor is not None and args.ble is None:
+        raise ConfigError("--virtual-sensor goes with --ble")
     if args.record is not None and not args.record.parent.is_dir():
         raise ConfigError(f"--record {args.record}: no such folder {args.record.parent}")
     text = TextOptions(args.columns, args.acc_unit, args.gyro_unit, args.time_unit)
-    link = SerialLink(args.port, args.baud, WireFormat(args.format), time_scale=args.speed, text=text)
-    session = SetSession(exercise, placement, config, source=args.port)
+    where = args.port if args.ble is None else f"BLE {args.ble}"
+    session = SetSession(exercise, placement, config, source=where)
     metadata: dict[str, str | float | int] = {
         "exercise": str(exercise),
         "placement": str(placement),
-        "sensor": f"live on {args.port}",
+        "sensor": f"live on {where}",
         "started": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }
     if args.speed != 1.0:
         metadata["time_scale"] = args.speed
     display: LiveDisplay
     if args.json:
+        warn_json(choice, Console(stderr=True, highlight=False))
+    else:
+        print_plan(choice, out)
+    if args.json:
         display = QuietLiveView(Console(stderr=True, highlight=False))
     elif out.is_terminal:
-        display = RichLiveView(out, args.port, exercise, placement, config)
+        display = RichLiveView(out, where, exercise, placement, config)
     else:
-        display = PlainLiveView(out, args.port, exercise, placement, config)
-    live = LiveSession(link, session, display, record=args.record, metadata=metadata, give_up_s=args.give_up)
+        display = PlainLiveView(out, where, exercise, placement, config)
+
+    async def run() -> LiveOutcome:
+        async with virtual_sensor(args, args.speed) as virtual:
+            link: Link
+            if args.ble is None:
+                link = SerialLink(args.port, args.baud, WireFormat(args.format), time_scale=args.speed, text=text)
+            else:
+                link = make_ble_link(args, virtual, text)
+            live = LiveSession(link, session, display, record=args.record, metadata=metadata, give_up_s=args.give_up)
+            return await live.run()
+
     try:
-        outcome = asyncio.run(live.run())
+        outcome = asyncio.run(run())
     finally:
         if isinstance(display, RichLiveView):
             display.close()
+    advice = set_advice(choice, outcome.result)
     if args.json:
-        print(json.dumps(outcome.result.to_json(), indent=2), flush=True)
-    elif args.record is not None:
-        out.print(f"recording: {args.record}")
+        print(json.dumps({**outcome.result.to_json(), **plan_json(choice, advice)}, indent=2), flush=True)
+    else:
+        print_advice(advice, choice, out)
+        if args.record is not None:
+            out.print(f"recording: {args.record}")
+    save_result(
+        args,
+        outcome.result,
+        out,
+        metadata=metadata,
+        recording_path=args.record,
+        plan=choice.plan,
+        spec=choice.spec,
+        advice=advice,
+        load=choice.load,
+    )
     return 0
 
 

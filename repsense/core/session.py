@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from repsense.core.advice import good_reps
 from repsense.core.setcontrol import SetConfig, SetController
 from repsense.errors import ConfigError
 from repsense.events import (
@@ -99,6 +100,7 @@ class SessionResult:
             "summary": {
                 "reps": len(self.reps),
                 "reps_at_stop": None if self.stop is None else self.stop.rep,
+                "good_reps": good_reps(self),
                 "best_mean_velocity": None if best is None else round(best, 4),
                 "samples": self.samples,
                 "duration_s": round(self.duration_s, 3),

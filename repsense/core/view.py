@@ -11,6 +11,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from repsense.core.advice import good_reps
 from repsense.core.session import SessionEvent, SessionResult
 from repsense.core.setcontrol import SetConfig, SetMode
 from repsense.events import Exercise, FailedRepEvent, GapEvent, Placement, RepEvent, SetEnded
@@ -92,6 +93,7 @@ class SetView:
             table.add_row("set ends after", f"rep {result.stop.rep} ({result.stop.reason})")
         else:
             table.add_row("set ends after", "no stop rule fired")
+        table.add_row("good reps", str(good_reps(result)))
         if result.reps:
             best = max(result.reps, key=lambda r: r.mean_velocity_m_s)
             table.add_row("best rep", f"{best.index}: {best.mean_velocity_m_s:.2f} m/s")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,6 +104,7 @@ class SensorPeripheral:
         disconnect_at_s: float | None = None,
         disconnect_for_s: float = 2.0,
         advertise: bool = True,
+        max_batch: int | None = None,
         wall: Callable[[], float] = time.monotonic,
     ) -> None:
         if profile not in ble_profiles.PROFILES:
@@ -121,6 +122,8 @@ class SensorPeripheral:
         self.disconnect_at_s = disconnect_at_s
         self.disconnect_for_s = disconnect_for_s
         self.advertise_on_start = advertise
+        #: Samples sent per pacing step at most: a few when behind (as a sensor's FIFO would), more for benchmarks.
+        self.max_batch = max_batch or max(1, int(STEP_S * 4 / float(np.median(np.diff(samples.t_s)))))
         if profile in _UNSTAMPED:
             samples = _uniform(samples)
         self.samples = samples
@@ -134,6 +137,9 @@ class SensorPeripheral:
         self._task: asyncio.Task[None] | None = None
         self._start_wall: float | None = None
         self._next = 0  # index of the next sample to send
+        self._in_fault = False  # the link is down on purpose (``disconnect_at_s``)
+        self._hci = asyncio.Lock()  # one HCI command sequence at a time: bumble's host keeps one pending
+        self._side_tasks: set[asyncio.Task[None]] = set()
         self._encoder = _encoders[profile](self, nus_format)
 
     # --- life cycle ---------------------------------------------------------------------------------------------
@@ -159,19 +165,27 @@ class SensorPeripheral:
         fields = [(AdvertisingData.COMPLETE_LOCAL_NAME, self.name.encode()), services]
         if sum(2 + len(value) for _, value in fields) + 3 <= 31:
             fields.insert(0, (AdvertisingData.FLAGS, bytes([0x06])))
-        await self.device.start_advertising(
-            advertising_data=bytes(AdvertisingData(fields)),
-            advertising_interval_min=20,
-            advertising_interval_max=20,
-        )
+        async with self._hci:
+            await self.device.start_advertising(
+                advertising_data=bytes(AdvertisingData(fields)),
+                advertising_interval_min=20,
+                advertising_interval_max=20,
+            )
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        with contextlib.suppress(Exception):  # closing a device whose loop is shutting down
-            await self.device.power_off()
+        tasks = [t for t in (self._task, *self._side_tasks) if t is not None and not t.done()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        async with self._hci:
+            with contextlib.suppress(Exception):  # closing a device whose loop is shutting down
+                await self.device.power_off()
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` beside the stream; ``close`` waits for it, so no HCI command is left in flight."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._side_tasks.add(task)
+        task.add_done_callback(self._side_tasks.discard)
 
     def _on_connection(self, connection: object) -> None:
         self.stats.connections += 1
@@ -181,12 +195,9 @@ class SensorPeripheral:
     def _on_disconnection(self, reason: int) -> None:
         self._streaming = False
         self._encoder.on_disconnection()
-        if self._task is not None and not self._task.done() and not self._fault_pending():
+        if self._task is not None and not self._task.done() and not self._in_fault:
             # A central that left on its own: advertise again, so it (or another) can come back.
-            asyncio.get_running_loop().create_task(self.start_advertising())
-
-    def _fault_pending(self) -> bool:
-        return getattr(self, "_in_fault", False)
+            self.spawn(self.start_advertising())
 
     def begin_streaming(self) -> None:
         """The central has started the stream (subscribed, or written the start command)."""
@@ -216,7 +227,7 @@ class SensorPeripheral:
                 await self._drop_link()
                 continue
             hi = int(np.searchsorted(rel, now, side="right"))
-            hi = min(hi, n, self._next + max(1, int(STEP_S * self.rate_hz * 4)))
+            hi = min(hi, n, self._next + self.max_batch)
             if hi > self._next:
                 lo, self._next = self._next, hi
                 if self._streaming:
@@ -241,8 +252,9 @@ class SensorPeripheral:
         self._in_fault = True
         self._streaming = False
         self.stats.disconnects += 1
-        with contextlib.suppress(Exception):
-            await self.device.stop_advertising()
+        async with self._hci:
+            with contextlib.suppress(Exception):
+                await self.device.stop_advertising()
         for connection in list(self.device.connections.values()):
             with contextlib.suppress(Exception):
                 await connection.disconnect()
@@ -334,7 +346,7 @@ class _PolarEncoder(_Encoder):
     def _on_control(self, connection: Any, value: bytes) -> None:
         value = bytes(value)
         self.p.stats.commands.append(value)
-        asyncio.get_running_loop().create_task(self._answer(value))
+        self.p.spawn(self._answer(value))
 
     async def _answer(self, command: bytes) -> None:
         op, kind = command[0], command[1] if len(command) > 1 else 0
