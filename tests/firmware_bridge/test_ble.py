@@ -186,21 +186,27 @@ def test_a_dropped_link_reconnects_and_the_set_goes_on(profile: str, squat: Samp
     assert len(result.reps) >= 4
 
 
-def decode_all(link: BleLink, until_samples: int) -> SampleBlock:
-    async def run() -> SampleBlock:
-        blocks: list[SampleBlock] = []
-        gen = link.blocks()
-        total = 0
-        async for item in gen:
-            if isinstance(item, SampleBlock):
-                blocks.append(item)
-                total += len(item)
-                if total >= until_samples:
-                    break
-        await gen.aclose()
-        return SampleBlock.concat(blocks)
+@pytest.mark.slow
+def test_a_sensor_gone_for_good_ends_the_set_and_keeps_the_recording(squat: SampleBlock, tmp_path: Path) -> None:
+    record = tmp_path / "gone.csv"
 
-    return asyncio.run(asyncio.wait_for(run(), 30))
+    async def run() -> LiveSession:
+        radio = VirtualRadio()
+        sensor = SensorPeripheral(radio, "polar", squat, speed=SPEED, disconnect_at_s=14.0, disconnect_for_s=600.0)
+        await sensor.start()
+        try:
+            return await live_set(link_for(radio, sensor.name), record, give_up_s=1.5)
+        finally:
+            await sensor.close()
+
+    live = asyncio.run(run())
+    assert live.outcome.ended_by is EndReason.GAVE_UP
+    recording = read_recording(record)
+    assert 13.0 < recording.samples.t_s[-1] - recording.samples.t_s[0] < 15.0  # everything up to the drop
+    assert any(note.startswith("gap: link lost") for _, note in recording.annotations)
+    again = replay(recording.samples, squat_session("ble"))
+    assert again.to_json()["reps"] == live.outcome.result.to_json()["reps"]
+    assert len(again.reps) == 2  # the two reps before the drop at 14 s
 
 
 @pytest.mark.parametrize(

@@ -153,6 +153,33 @@ def test_arrival_clock_without_arrivals_is_the_nominal_grid() -> None:
     assert clock.measured_rate_hz is None
 
 
+def test_arrival_clock_keeps_the_spacing_smooth_when_the_rate_is_slightly_off() -> None:
+    """A sensor 3 % fast, arriving with BLE-like jitter (a connection interval of up to 30 ms): the period is
+    corrected without a jump, so no sample step is far from the true one (a jump inside a rep bends its
+    velocity)."""
+    rng = np.random.default_rng(7)
+    clock = ArrivalClock(100.0)
+    rate = 103.0
+    times = []
+    for k in range(300):  # 3 samples per notification, 9 s
+        arrival = (3 * k + 2) / rate + rng.uniform(0.0, 0.030)
+        times.append(clock.times(3, arrival))
+    t = np.concatenate(times)
+    steps = np.diff(t)
+    assert np.all(np.abs(steps * rate - 1.0) < 0.06)  # within the 2 % slew plus the 3 % error, never a jump
+    assert clock.rate_in_use_hz == pytest.approx(rate, rel=0.01)  # corrected once 5 s backed it up
+
+
+def test_arrival_clock_jumps_to_a_rate_far_from_the_one_asked() -> None:
+    """Asked for 200 Hz, the sensor gives 100 Hz: after a second of arrivals the time line moves to 100 Hz."""
+    clock = ArrivalClock(200.0)
+    for k in range(200):
+        clock.times(2, (2 * k + 1) / 100.0 + 0.01)
+    assert clock.rate_in_use_hz == pytest.approx(100.0, rel=0.02)
+    t = clock.times(2, 401 / 100.0 + 0.01)
+    assert t[1] - t[0] == pytest.approx(0.01, rel=0.05)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Polar PMD
 

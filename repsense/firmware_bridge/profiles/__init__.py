@@ -62,7 +62,9 @@ class ArrivalClock:
         self.reset()
 
     def reset(self) -> None:
-        self.mapper = ClockMapper()
+        # Catch up no faster than it slews: arrivals come in bursts one connection interval apart, and squeezing
+        # the first seconds by up to a quarter (the serial default) would bend the velocities of the first reps.
+        self.mapper = ClockMapper(max_catchup=0.02)
         self.samples = 0
         self.rate_in_use_hz = self.nominal_rate_hz
         #: Rate measured from arrivals, or None until ``min_span_s`` of them have been seen.
