@@ -386,11 +386,14 @@ class _PolarEncoder(_Encoder):
 
 
 class _MetaMotionEncoder(_Encoder):
-    """MetaWear accelerometer: takes the config write (range), streams ``03 04 x y z`` after ``03 01 01``."""
+    """MetaWear: takes the config writes (ranges), streams ``03 04 x y z`` after ``03 01 01`` and, when the
+    recording has a gyroscope and it was started (``13 01 01``), ``13 05 x y z`` after each."""
 
     def __init__(self, peripheral: SensorPeripheral, nus_format: WireFormat) -> None:
         super().__init__(peripheral, nus_format)
         self.lsb_per_g = metamotion.LSB_PER_G[metamotion.RANGE_CODES[2]]
+        self.lsb_per_dps = metamotion.GYRO_LSB_PER_DPS[0]
+        self.gyro_on = False
 
     def service(self) -> gatt.Service:
         props = gatt.Characteristic.Properties
@@ -406,16 +409,34 @@ class _MetaMotionEncoder(_Encoder):
     def _on_command(self, connection: Any, value: bytes) -> None:
         value = bytes(value)
         self.p.stats.commands.append(value)
-        if value[:2] == bytes((metamotion.MODULE_ACC, metamotion.REG_DATA_CONFIG)) and len(value) == 4:
+        acc, gyro = metamotion.MODULE_ACC, metamotion.MODULE_GYRO
+        if value[:2] == bytes((acc, metamotion.REG_DATA_CONFIG)) and len(value) == 4:
             self.lsb_per_g = metamotion.LSB_PER_G.get(value[3], self.lsb_per_g)
-        elif value == bytes((metamotion.MODULE_ACC, metamotion.REG_POWER_MODE, 1)):
+        elif value[:2] == bytes((gyro, metamotion.GYRO_REG_CONFIG)) and len(value) == 4:
+            self.lsb_per_dps = metamotion.GYRO_LSB_PER_DPS.get(value[3], self.lsb_per_dps)
+        elif value == bytes((gyro, metamotion.GYRO_REG_POWER_MODE, 1)):
+            self.gyro_on = self.p.samples.gyro_dps is not None  # a board without a gyroscope ignores it
+        elif value == bytes((gyro, metamotion.GYRO_REG_POWER_MODE, 0)):
+            self.gyro_on = False
+        elif value == bytes((acc, metamotion.REG_POWER_MODE, 1)):
             self.p.begin_streaming()
-        elif value == bytes((metamotion.MODULE_ACC, metamotion.REG_POWER_MODE, 0)):
+        elif value == bytes((acc, metamotion.REG_POWER_MODE, 0)):
             self.p.stop_streaming()
 
+    def on_disconnection(self) -> None:
+        self.gyro_on = False
+
     def payloads(self, lo: int, hi: int) -> list[tuple[bytes, int]]:
-        counts = np.clip(np.rint(self.p.samples.acc_g[lo:hi] * self.lsb_per_g), -32768, 32767).astype(int)
-        return [(metamotion.encode_sample(tuple(c)), lo + i) for i, c in enumerate(counts.tolist())]
+        s = self.p.samples
+        acc = np.clip(np.rint(s.acc_g[lo:hi] * self.lsb_per_g), -32768, 32767).astype(int).tolist()
+        out: list[tuple[bytes, int]] = []
+        if self.gyro_on and s.gyro_dps is not None:
+            gyro = np.clip(np.rint(s.gyro_dps[lo:hi] * self.lsb_per_dps), -32768, 32767).astype(int).tolist()
+            for i, (a, g) in enumerate(zip(acc, gyro, strict=True)):
+                out.append((metamotion.encode_sample(tuple(a)), -1))
+                out.append((metamotion.encode_gyro_sample(tuple(g)), lo + i))
+            return out
+        return [(metamotion.encode_sample(tuple(a)), lo + i) for i, a in enumerate(acc)]
 
 
 class _NusEncoder(_Encoder):

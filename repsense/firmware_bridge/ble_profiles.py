@@ -199,21 +199,28 @@ class _PolarStream:
 
 METAMOTION_RATE_HZ = 100
 METAMOTION_RANGE_G = 8  # a barbell at lockout can pass 4 g; 8 g keeps it unclipped at 4096 LSB/g
+METAMOTION_GYRO_RANGE_DPS = 2000  # a dropped or rolled bar turns fast; 2000 deg/s still resolves 0.06 deg/s
 
 
 class _MetaMotionStream:
     subscribe_uuids: tuple[str, ...] = (metamotion.NOTIFY_UUID,)
 
     def __init__(self, settings: StreamSettings) -> None:
-        self.decoder = metamotion.MetaMotionDecoder(METAMOTION_RANGE_G, METAMOTION_RATE_HZ)
+        self.decoder = metamotion.MetaMotionDecoder(
+            METAMOTION_RANGE_G, METAMOTION_RATE_HZ, gyro=True, gyro_range_dps=METAMOTION_GYRO_RANGE_DPS
+        )
         self.decoder.clock = settings.arrival_clock(METAMOTION_RATE_HZ)
 
     async def start(self, gatt: GattPort) -> None:
-        for command in metamotion.start_acc_commands(METAMOTION_RANGE_G, METAMOTION_RATE_HZ):
+        # The gyroscope first, so its samples are flowing when the accelerometer's start; a board without one
+        # ignores these writes and the decoder settles on the accelerometer alone.
+        commands = metamotion.start_gyro_commands(METAMOTION_GYRO_RANGE_DPS, METAMOTION_RATE_HZ)
+        commands += metamotion.start_acc_commands(METAMOTION_RANGE_G, METAMOTION_RATE_HZ)
+        for command in commands:
             await gatt.write(metamotion.COMMAND_UUID, command)
 
     async def stop(self, gatt: GattPort) -> None:
-        for command in metamotion.stop_acc_commands():
+        for command in metamotion.stop_acc_commands() + metamotion.stop_gyro_commands():
             await gatt.write(metamotion.COMMAND_UUID, command)
 
     def feed(self, uuid: str, data: bytes, arrival_s: float) -> list[SampleBlock]:
@@ -221,10 +228,11 @@ class _MetaMotionStream:
 
     def counts(self) -> DecoderCounts:
         s = self.decoder.stats
-        return DecoderCounts(s.frames_ok, 0, 0, s.malformed, s.bytes_in)
+        return DecoderCounts(s.frames_ok, s.unpaired, 0, s.malformed, s.bytes_in)
 
     def describe(self) -> str:
-        return f"MetaMotion accelerometer, {METAMOTION_RATE_HZ} Hz, +-{METAMOTION_RANGE_G} g"
+        parts = {None: "gyroscope not seen yet", True: "gyroscope", False: "no gyroscope"}
+        return f"MetaMotion, {METAMOTION_RATE_HZ} Hz, +-{METAMOTION_RANGE_G} g, {parts[self.decoder.has_gyro]}"
 
 
 # --- Nordic UART Service ---------------------------------------------------------------------------------------------

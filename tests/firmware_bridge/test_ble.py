@@ -137,6 +137,8 @@ def test_a_whole_set_over_ble_gives_the_reps_of_a_replay(profile: str, squat: Sa
     assert np.max(np.abs(mcv - ref)) < MCV_TOLERANCE[profile]
     assert sensor.stats.connections == 1
     assert live.link.health().reconnects == 0  # type: ignore[attr-defined]
+    # WitMotion and MetaMotion carry the recording's gyroscope; Polar has none; NUS frames carry it.
+    assert (read_recording(record).samples.gyro_dps is not None) == (profile != "polar")
 
 
 @pytest.mark.slow
@@ -284,8 +286,9 @@ def test_each_profile_is_started_with_its_own_commands(profile: str, squat: Samp
         assert commands[1] == polar_pmd.start_acc_command(100, 16, 8)  # 100 Hz offered and chosen
         assert commands[-1] == polar_pmd.stop_command()  # stopped when the link closed
     else:
-        assert commands[:4] == metamotion.start_acc_commands(8, 100)
-        assert commands[-3:] == metamotion.stop_acc_commands()
+        assert commands[:4] == metamotion.start_gyro_commands(2000, 100)  # gyroscope first, then accelerometer
+        assert commands[4:8] == metamotion.start_acc_commands(8, 100)
+        assert commands[-6:] == metamotion.stop_acc_commands() + metamotion.stop_gyro_commands()
 
 
 def test_an_absent_sensor_fails_fast_with_a_clear_message(squat: SampleBlock) -> None:

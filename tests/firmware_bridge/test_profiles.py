@@ -420,6 +420,60 @@ def test_metamotion_never_raises(messages: list[bytes]) -> None:
         assert np.all(np.diff(_join(blocks).t_s) > 0)
 
 
+def test_metamotion_gyro_commands_are_the_sdk_registers() -> None:
+    # GyroBmi160 in MetaWear-SDK-CSharp: POWER_MODE 1, DATA_INTERRUPT_ENABLE 2, CONFIG 3, DATA 5; 100 Hz is ODR 8.
+    assert metamotion.start_gyro_commands(2000, 100) == [
+        bytes.fromhex("13 03 28 00"),
+        bytes.fromhex("13 05 01"),
+        bytes.fromhex("13 02 01 00"),
+        bytes.fromhex("13 01 01"),
+    ]
+    assert metamotion.stop_gyro_commands()[0] == bytes.fromhex("13 01 00")
+
+
+def _acc_gyro_messages(n: int) -> tuple[list[bytes], np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(5)
+    acc = rng.integers(-8000, 8000, (n, 3))
+    gyro = rng.integers(-3000, 3000, (n, 3))
+    messages = []
+    for a, g in zip(acc.tolist(), gyro.tolist(), strict=True):
+        messages += [metamotion.encode_sample(tuple(a)), metamotion.encode_gyro_sample(tuple(g))]
+    return messages, acc, gyro
+
+
+def test_metamotion_pairs_gyro_with_acc_samples() -> None:
+    messages, acc, gyro = _acc_gyro_messages(40)
+    decoder = metamotion.MetaMotionDecoder(8, 100, gyro=True, gyro_range_dps=2000)
+    blocks = [b for k, m in enumerate(messages) for b in decoder.feed(m, 1.0 + k * 0.005)]
+    joined = _join(blocks)
+    assert decoder.has_gyro is True and len(joined) == 40
+    np.testing.assert_allclose(joined.acc_g, acc / 4096.0)
+    assert joined.gyro_dps is not None
+    np.testing.assert_allclose(joined.gyro_dps, gyro / 16.4)
+
+
+def test_metamotion_without_a_gyroscope_settles_on_the_accelerometer() -> None:
+    messages, acc, _ = _acc_gyro_messages(metamotion.GYRO_WAIT + 10)
+    decoder = metamotion.MetaMotionDecoder(8, 100, gyro=True)
+    blocks = [b for m in messages[::2] for b in decoder.feed(m)]  # the accelerometer's messages only
+    joined = _join(blocks)
+    assert decoder.has_gyro is False and joined.gyro_dps is None
+    np.testing.assert_allclose(joined.acc_g, acc / 4096.0)  # the first samples waited, none were lost
+
+
+def test_metamotion_drops_what_one_stream_overran() -> None:
+    messages, _, _ = _acc_gyro_messages(60)
+    decoder = metamotion.MetaMotionDecoder(8, 100, gyro=True)
+    decoder.feed(messages[1])  # one gyro message: the board has a gyroscope
+    accs, gyros = messages[2::2], messages[3::2]
+    burst = [b for m in accs[:40] for b in decoder.feed(m)]  # 40 accelerometer samples, no gyro: a FIFO overrun
+    rest = [b for a, g in zip(accs[40:], gyros[40:], strict=True) for m in (a, g) for b in decoder.feed(m)]
+    assert decoder.stats.unpaired > 0
+    joined = _join(burst + rest)
+    assert np.all(np.diff(joined.t_s) > 0) and joined.gyro_dps is not None
+    assert len(joined) <= 60 and decoder.stats.unpaired + len(joined) >= 40
+
+
 def test_metamotion_rate_is_measured_from_arrivals() -> None:
     decoder = metamotion.MetaMotionDecoder(range_g=2, rate_hz=100)
     rng = np.random.default_rng(5)
