@@ -367,3 +367,31 @@ def test_cli_live_names_a_missing_sensor(capsys: pytest.CaptureFixture[str]) -> 
 def test_cli_live_needs_exactly_one_sensor(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["live", "--exercise", "squat"]) == 2
     assert "--port PATH (serial) or --ble NAME|ADDRESS" in capsys.readouterr().err
+
+
+def test_a_metamotion_without_a_gyroscope_streams_its_accelerometer() -> None:
+    nogyro = read_recording(ROOT / "sample_recordings" / "bench_touch_and_go_50hz_nogyro.csv").samples.slice(0, 400)
+
+    async def run() -> tuple[list[SampleBlock], str]:
+        radio = VirtualRadio()
+        sensor = SensorPeripheral(radio, "metamotion", nogyro, speed=SPEED)
+        await sensor.start()
+        link = link_for(radio, sensor.name)
+        blocks: list[SampleBlock] = []
+        gen = link.blocks()
+        try:
+            async for item in gen:
+                if isinstance(item, SampleBlock):
+                    blocks.append(item)
+                    if sum(len(b) for b in blocks) >= 200:
+                        break
+            return blocks, link.health().wire_format
+        finally:
+            await gen.aclose()
+            await sensor.close()
+
+    blocks, described = asyncio.run(asyncio.wait_for(run(), 30))
+    got = SampleBlock.concat(blocks)
+    assert got.gyro_dps is None and "no gyroscope" in described
+    sent = sensor_samples("metamotion", nogyro)
+    np.testing.assert_allclose(got.acc_g, sent.acc_g[: len(got)], atol=1 / 4096)
