@@ -34,6 +34,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_decoder.py
 	$(BIN)/python bench/bench_live.py
 	$(BIN)/python bench/bench_realdata.py
+	$(BIN)/python bench/bench_ble.py
+	$(BIN)/python bench/bench_history.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
