@@ -207,6 +207,8 @@ _SCHEME_RE = re.compile(r"(?P<sets>\d+)[x\u00d7](?P<reps>\d+)(?:@(?P<load>.+))?"
 _ENDURANCE_RE = re.compile(r"endurance(?P<load>.*)")
 _LAST_AMRAP_RE = re.compile(r"last(?:set)?amrap|amraplast")
 _N_SETS_RE = re.compile(r"(?P<n>\d+)sets?")
+_LAST_AMRAP_TAIL_RE = re.compile(r"(?:last(?:set)?amrap|amraplast)$")
+_N_SETS_TAIL_RE = re.compile(r"(?<=[a-z])\d+sets?$")
 
 
 def parse_plan(text: str) -> Plan:
@@ -224,6 +226,10 @@ def _parse_plan(text: str) -> Plan:
     if not parts[0]:
         raise ConfigError(f"plan {text.strip()!r} is empty: write e.g. {PLAN_EXAMPLES}")
     head, options = parts[0], parts[1:]
+    # The comma before "last AMRAP" or "N sets" is optional: "4x5@100kg last AMRAP", "endurance 200lb 2 sets".
+    for tail in (_N_SETS_TAIL_RE, _LAST_AMRAP_TAIL_RE):
+        if (t := tail.search(head)) is not None and t.start() > 0:
+            head, options = head[: t.start()], [head[t.start() :], *options]
 
     def bad(part: str, why: str = "") -> ConfigError:
         why = why or f"expected e.g. {PLAN_EXAMPLES}"

@@ -189,3 +189,15 @@ def test_parse_of_str_is_the_plan(plan):
 def test_loads_read_back(load):
     assert parse_load(str(load)) == load
     assert parse_load(load.compact()) == load
+
+
+@pytest.mark.parametrize(
+    ("written", "normal"),
+    [
+        ("4x5@100kg last amrap", "4x5@100kg, last AMRAP"),
+        ("4x5 @ 100 kg  last AMRAP", "4x5@100kg, last AMRAP"),
+        ("endurance 200lb 2 sets", "endurance 200lb, 2 sets"),
+    ],
+)
+def test_the_comma_before_the_options_is_optional(written: str, normal: str) -> None:
+    assert parse_plan(written) == parse_plan(normal)
