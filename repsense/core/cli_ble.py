@@ -24,10 +24,11 @@ from repsense.firmware_bridge.ble_profiles import PROFILES
 from repsense.firmware_bridge.streams import TextOptions
 
 
-def add_ble_options(p: argparse.ArgumentParser) -> None:
-    """Options shared by ``scan`` and ``live --ble``."""
+def add_ble_options(p: argparse.ArgumentParser, *, connecting: bool = True) -> None:
+    """Options of ``live --ble`` (``connecting``), and those ``scan`` shares with it."""
     p.add_argument("--profile", choices=list(PROFILES), help="the sensor's protocol (default: from its advertisement)")
-    p.add_argument("--scan-timeout", type=float, default=10.0, metavar="S", help="look for the sensor for S s (10)")
+    if connecting:
+        p.add_argument("--scan-timeout", type=float, default=10.0, metavar="S", help="look for the sensor for S s (10)")
     p.add_argument(
         "--virtual-sensor",
         type=Path,
@@ -40,7 +41,7 @@ def add_scan_command(sub: Any) -> None:
     p = sub.add_parser("scan", help="list nearby BLE sensors and the protocol each speaks")
     p.add_argument("--timeout", type=float, default=5.0, metavar="S", help="listen for S seconds (5)")
     p.add_argument("--all", action="store_true", help="also list devices that are not sensors repsense knows")
-    add_ble_options(p)
+    add_ble_options(p, connecting=False)
 
 
 @dataclass
