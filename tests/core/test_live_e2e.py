@@ -159,7 +159,8 @@ def test_the_session_goes_on_after_an_unplug(squat_file, tmp_path, assert_same_s
     notes = [text for _, text in read_recording(tmp_path / "live.csv").annotations]
     assert notes[0].startswith("gap: link lost at") and notes[1].startswith("link resumed at"), notes
     (gap, *_) = result["gaps"]
-    assert gap["duration"] >= 2.0
+    # The new connection's clock is anchored to its own first arrivals, so the gap may read a few ms short.
+    assert gap["duration"] >= 2.0 - 0.05
     assert any(rep["t_start"] > gap["t"] + gap["duration"] for rep in result["reps"])
     source = replay(squat_file, *AMRAP)
     assert len(source["reps"]) - 2 <= len(result["reps"]) <= len(source["reps"])

@@ -149,9 +149,11 @@ def test_a_dropped_link_reconnects_and_the_set_goes_on(profile: str, squat: Samp
 
     async def run() -> tuple[LiveSession, SensorPeripheral]:
         radio = VirtualRadio()
-        sensor = SensorPeripheral(radio, profile, squat, speed=SPEED, disconnect_at_s=15.0, disconnect_for_s=2.0)
+        # WitMotion is timed by arrival: at 4x, not 8x, so a loaded CI machine's jitter stays small.
+        speed = SPEED if profile == "nus" else 4.0
+        sensor = SensorPeripheral(radio, profile, squat, speed=speed, disconnect_at_s=15.0, disconnect_for_s=2.0)
         await sensor.start()
-        link = link_for(radio, sensor.name)
+        link = link_for(radio, sensor.name, time_scale=speed)
         live = LiveSession(
             link,
             squat_session("ble"),
@@ -184,7 +186,12 @@ def test_a_dropped_link_reconnects_and_the_set_goes_on(profile: str, squat: Samp
     assert hole > 1.5
     result = live.outcome.result
     assert live.outcome.ended_by is EndReason.SET_ENDED
-    assert any(r.t_start_s > resumed for r in result.reps)
+    assert any(r.t_start_s > resumed for r in result.reps), (
+        resumed,
+        result.to_json()["reps"],
+        result.stop,
+        result.failed,
+    )
     assert len(result.reps) >= 4
 
 
