@@ -114,7 +114,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gyro-unit", choices=["dps", "rad/s"], help="CSV lines: angular rate unit (default: detect)")
     p.add_argument("--time-unit", choices=["s", "ms", "us"], help="CSV lines: time unit (default: detect)")
     _add_set_options(p)
-    p.add_argument("--record", type=Path, metavar="FILE", help="write the session as a v1 recording")
+    record = p.add_mutually_exclusive_group()
+    record.add_argument(
+        "--record",
+        type=Path,
+        metavar="FILE",
+        help="write the session to this v1 recording (default: a new file in ~/.local/share/repsense/recordings)",
+    )
+    record.add_argument("--no-record", action="store_true", help="keep no recording of the session")
     p.add_argument("--json", action="store_true", help="print only the JSON result (as replay --json) at the end")
     p.add_argument(
         "--give-up", type=float, default=30.0, metavar="S", help="end when the sensor is gone for S seconds (30)"

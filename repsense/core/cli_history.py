@@ -39,13 +39,24 @@ DB_HELP = "the history database (default: $REPSENSE_DB, else $XDG_DATA_HOME/reps
 # -- where the history is -------------------------------------------------------------------------------------------
 
 
-def default_db_path() -> Path:
-    """``$REPSENSE_DB``, else ``$XDG_DATA_HOME/repsense/history.sqlite3`` (``~/.local/share`` without XDG)."""
-    if os.environ.get(DB_ENV):
-        return Path(os.environ[DB_ENV]).expanduser()
+def data_dir() -> Path:
+    """Where repsense keeps its data: ``$XDG_DATA_HOME/repsense`` (``~/.local/share/repsense`` without XDG)."""
     base = os.environ.get("XDG_DATA_HOME", "")
     root = Path(base) if os.path.isabs(base) else Path.home() / ".local" / "share"
-    return root / "repsense" / "history.sqlite3"
+    return root / "repsense"
+
+
+def default_db_path() -> Path:
+    """``$REPSENSE_DB``, else ``history.sqlite3`` in ``data_dir()``."""
+    if os.environ.get(DB_ENV):
+        return Path(os.environ[DB_ENV]).expanduser()
+    return data_dir() / "history.sqlite3"
+
+
+def default_recording_path(exercise: str, now: dt.datetime | None = None) -> Path:
+    """A new recording for a live set: ``recordings/2026-11-24_181502_squat.csv`` in ``data_dir()``."""
+    now = now or dt.datetime.now().astimezone()
+    return data_dir() / "recordings" / f"{now:%Y-%m-%d_%H%M%S}_{exercise}.csv"
 
 
 def db_path(args: argparse.Namespace) -> Path:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from rich.console import Console
 
 from repsense.core.cli_ble import make_ble_link, virtual_sensor
-from repsense.core.cli_history import save_result
+from repsense.core.cli_history import default_recording_path, save_result
 from repsense.core.cli_plan import SetChoice, plan_json, print_advice, print_plan, set_advice, warn_json
 from repsense.core.live import LiveDisplay, LiveOutcome, LiveSession
 from repsense.core.liveview import PlainLiveView, QuietLiveView, RichLiveView
@@ -41,6 +41,13 @@ def run_live(
         raise ConfigError("--virtual-sensor goes with --ble")
     if args.record is not None and not args.record.parent.is_dir():
         raise ConfigError(f"--record {args.record}: no such folder {args.record.parent}")
+    if args.record is None and not args.no_record:
+        # Every live set is recorded unless asked not to: it can be replayed, re-analysed, or saved again later.
+        args.record = default_recording_path(str(exercise))
+        try:
+            args.record.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"cannot create {args.record.parent} for the recording ({exc.strerror})") from None
     text = TextOptions(args.columns, args.acc_unit, args.gyro_unit, args.time_unit)
     where = args.port if args.ble is None else f"BLE {args.ble}"
     session = SetSession(exercise, placement, config, source=where)

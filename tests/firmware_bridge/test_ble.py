@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from pathlib import Path
 
@@ -403,3 +404,20 @@ def test_a_metamotion_without_a_gyroscope_streams_its_accelerometer() -> None:
     assert got.gyro_dps is None and "no gyroscope" in described
     sent = sensor_samples("metamotion", nogyro)
     np.testing.assert_allclose(got.acc_g, sent.acc_g[: len(got)], atol=1 / 4096)
+
+
+@pytest.mark.slow
+def test_live_keeps_a_recording_of_every_set_unless_told_not_to(capsys: pytest.CaptureFixture[str]) -> None:
+    from repsense.core.history import History
+
+    folder = Path(os.environ["XDG_DATA_HOME"]) / "repsense" / "recordings"
+    argv = ["live", "--ble", "MetaWear", "--virtual-sensor", str(SQUAT), "--profile", "metamotion"]
+    argv += ["--exercise", "squat", "--speed", "4", "--give-up", "2", "--json"]
+    assert main(argv) == 0
+    (recording,) = folder.glob("*_squat.csv")
+    assert len(read_recording(recording).samples) > 2000
+    with History(Path(os.environ["REPSENSE_DB"])) as history:
+        assert history.sets()[0].recording_path == str(recording.resolve())
+    assert main([*argv, "--no-record", "--no-save"]) == 0
+    assert len(list(folder.glob("*.csv"))) == 1
+    capsys.readouterr()
