@@ -13,6 +13,7 @@ import numpy as np
 
 from repsense.events import Exercise, GapEvent, PipelineEvent, Placement
 from repsense.samples import SampleBlock
+from repsense.signal.periodic import PeriodicConfig, PeriodicRepCounter
 from repsense.signal.resample import Gap, ResamplerConfig, UniformResampler
 from repsense.signal.segmenter import RepSegmenter, SegmenterConfig
 from repsense.signal.vertical import VerticalConfig, VerticalSpecificForce
@@ -43,6 +44,11 @@ MAX_ROM_M: dict[Exercise, float] = {
     Exercise.OTHER: 1.2,
 }
 
+#: Lifts whose wrist follows the bar up and down, counted by the vertical motion (``WristRepCounter``). On the
+#: others (curls, machines, cables, dumbbells) the wrist turns more than it rises, and the whole accelerometer's
+#: rhythm is counted instead (``PeriodicRepCounter``).
+BARBELL_LIFTS = frozenset({Exercise.SQUAT, Exercise.BENCH, Exercise.DEADLIFT, Exercise.RDL, Exercise.OHP, Exercise.ROW})
+
 
 @dataclass(frozen=True, slots=True)
 class PipelineConfig:
@@ -54,6 +60,7 @@ class PipelineConfig:
     vertical: VerticalConfig = field(default_factory=VerticalConfig)
     segmenter: SegmenterConfig = field(default_factory=SegmenterConfig)
     wrist: WristConfig = field(default_factory=WristConfig)
+    periodic: PeriodicConfig = field(default_factory=PeriodicConfig)
 
     @staticmethod
     def for_lift(exercise: Exercise, placement: Placement = Placement.BAR) -> PipelineConfig:
@@ -72,6 +79,7 @@ class PipelineConfig:
             vertical=VerticalConfig(rate_hz=rate),
             segmenter=segmenter,
             wrist=WristConfig(rate_hz=rate),
+            periodic=PeriodicConfig(rate_hz=rate),
         )
 
 
@@ -87,7 +95,13 @@ class RepPipeline:
         self._vertical = VerticalSpecificForce(self.config.vertical)
         self._segmenter = RepSegmenter(self.config.segmenter)
         # A wrist never rests like a bar: it is read by its rhythm, not by anchored integration.
-        self._wrist = WristRepCounter(self.config.wrist) if self.config.placement == Placement.WRIST else None
+        self._wrist: WristRepCounter | None = None
+        self._periodic: PeriodicRepCounter | None = None
+        if self.config.placement == Placement.WRIST:
+            if self.config.exercise in BARBELL_LIFTS:
+                self._wrist = WristRepCounter(self.config.wrist)
+            else:
+                self._periodic = PeriodicRepCounter(self.config.periodic)
         self._has_gyro: bool | None = None
         self.last_seen_s: float | None = None
 
@@ -119,11 +133,15 @@ class RepPipeline:
                 self._segmenter.restart_after_gap()
                 if self._wrist is not None:
                     self._wrist.restart_after_gap()
+                if self._periodic is not None:
+                    self._periodic.restart_after_gap()
                 continue
             gyro = item.x[:, 3:6] if self._has_gyro else None
             s, s_smooth, up = self._vertical.feed(item.x[:, 0:3], gyro)
             if self._wrist is not None:
                 events.extend(self._wrist.feed(item.t_s, s, item.enabled_at_s))
+            elif self._periodic is not None:
+                events.extend(self._periodic.feed(item.t_s, item.x[:, 0:3], s, item.enabled_at_s))
             else:
                 events.extend(self._segmenter.feed(item.t_s, s, s_smooth, up, item.enabled_at_s))
         return events
@@ -133,6 +151,8 @@ class RepPipeline:
             return []
         if self._wrist is not None:
             return list(self._wrist.flush(self.last_seen_s))
+        if self._periodic is not None:
+            return list(self._periodic.flush(self.last_seen_s))
         return list(self._segmenter.flush(self.last_seen_s))
 
     def run(self, block: SampleBlock) -> list[PipelineEvent]:

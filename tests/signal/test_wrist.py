@@ -51,14 +51,14 @@ def test_wrist_path_counts_clean_sets_and_marks_velocity_estimated(exercise, has
     assert all(r.t_start_s < r.t_end_s <= r.detected_at_s for r in reps)
 
 
-def _realdata():
+def _realdata(dataset: str = "ebbelaar_metamotion"):
     spec = importlib.util.spec_from_file_location("bench_realdata_for_wrist", REPO_ROOT / "bench" / "realdata.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     root = Path(os.environ.get("REPSENSE_REALDATA", module.DEFAULT_ROOT))
-    if not (root / "ebbelaar_metamotion" / "raw").is_dir():
+    if not (root / dataset / "raw").is_dir():
         pytest.skip(f"real data not found at {root} (set REPSENSE_REALDATA)")
     return module, root
 
@@ -74,3 +74,14 @@ def test_real_metamotion_wrist_sets_do_not_regress():
     within_one = np.mean(np.abs(errors) <= 1)
     assert exact >= 0.55, exact
     assert within_one >= 0.80, within_one
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_real_pebble_gym_sets_do_not_regress():
+    """The same guard on muvr_wrist's 284 labelled sets, mostly machine, cable and dumbbell lifts."""
+    realdata, root = _realdata("muvr_wrist")
+    errors = [len(wrist_reps(Exercise(s.exercise), s.samples)) - s.true_reps for s in realdata.muvr_sets(root)]
+    assert len(errors) == 284
+    assert np.mean(np.array(errors) == 0) >= 0.28
+    assert np.mean(np.abs(errors) <= 1) >= 0.58
