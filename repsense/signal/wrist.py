@@ -7,10 +7,17 @@ blocks) and integrated through a leaky integrator whose memory matches the band'
 drift-free, somewhat smoothed vertical velocity: each concentric (the hands rise in every barbell lift, squat
 included) is a positive lobe.
 
-A lobe counts as a rep when its displacement reaches ``lobe_fraction`` of the median of the recent lobes (and
-at least ``min_lobe_m``), and it ends at least ``refractory_s`` after the previous rep. The rep's velocity is an
-estimate (band-passing changes the profile), so every rep carries ``velocity_estimated``. Causal, explicit state,
-any block size.
+The band-pass starts (and restarts after a gap) as if the input had always been ``start_g``, 1 g: the long-run
+mean of a vertical specific force. Recordings are started by hand, often mid-movement, and starting the filter
+from the first sample turned that sample's deviation from 1 g into a step whose response took seconds to die
+out: an inflated first lobe that swallowed the next rep or raised the reference so that it was missed.
+
+A lobe counts as a rep when its displacement reaches ``lobe_fraction`` of the median of the recent lobes and
+``min_lobe_m`` in any case (the only test before there are recent lobes), and it ends at least ``refractory_s``
+after the previous rep. ``min_lobe_m`` sits above the 4-10 cm a bar rises when it is unracked, so that racking,
+unracking and set-up moves are not counted before the first rep gives a reference. The rep's velocity is an
+estimate (band-passing changes the profile), so every rep carries ``velocity_estimated``. Causal, explicit
+state, any block size.
 """
 
 from __future__ import annotations
@@ -28,15 +35,17 @@ from repsense.samples import STANDARD_GRAVITY_M_S2
 
 @dataclass(frozen=True, slots=True)
 class WristConfig:
-    """Band of the rep rhythm (Hz), what counts as a lobe (m) and the shortest rep-to-rep time (s)."""
+    """Band of the rep rhythm (Hz), what counts as a lobe (m), the shortest rep-to-rep time (s), and the value
+    (g) the band-pass assumes before the first sample."""
 
     rate_hz: float = 100.0
     band_lo_hz: float = 0.15
     band_hi_hz: float = 2.0
     lobe_fraction: float = 0.45
-    min_lobe_m: float = 0.03
+    min_lobe_m: float = 0.12
     refractory_s: float = 0.8
     reference_lobes: int = 5
+    start_g: float = 1.0
 
 
 @dataclass(slots=True)
@@ -79,8 +88,9 @@ class WristRepCounter:
         if len(t_s) == 0:
             return events
         if st.zi is None:
-            # A band-pass settles to zero on a constant input: start it as if the first value had always been.
-            st.zi = scipy.signal.sosfilt_zi(self.sos) * float(s_g[0]) * STANDARD_GRAVITY_M_S2
+            # Start the band-pass settled on 1 g, the mean vertical specific force, not on the first sample: a
+            # recording may start mid-movement, and that sample's offset from 1 g would ring for seconds.
+            st.zi = scipy.signal.sosfilt_zi(self.sos) * cfg.start_g * STANDARD_GRAVITY_M_S2
         band, st.zi = scipy.signal.sosfilt(self.sos, np.asarray(s_g) * STANDARD_GRAVITY_M_S2, zi=st.zi)
         dt = 1.0 / cfg.rate_hz
         keep = math.exp(-2.0 * math.pi * cfg.band_lo_hz * dt)
@@ -105,7 +115,7 @@ class WristRepCounter:
         cfg, st = self.config, self.state
         lobe = st.lobe_m
         recent = st.lobes[-cfg.reference_lobes :]
-        threshold = max(cfg.min_lobe_m, cfg.lobe_fraction * statistics.median(recent)) if recent else 2 * cfg.min_lobe_m
+        threshold = max(cfg.min_lobe_m, cfg.lobe_fraction * statistics.median(recent)) if recent else cfg.min_lobe_m
         if lobe >= cfg.min_lobe_m:
             st.lobes.append(lobe)
             del st.lobes[: -cfg.reference_lobes]

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from repsense.events import Exercise, Placement, RepEvent, RepFlag
 from repsense.firmware_bridge.simulator import random_config, simulate_set
+from repsense.samples import SampleBlock
 from repsense.signal.pipeline import PipelineConfig, RepPipeline
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -51,6 +52,23 @@ def test_wrist_path_counts_clean_sets_and_marks_velocity_estimated(exercise, has
     assert all(r.t_start_s < r.t_end_s <= r.detected_at_s for r in reps)
 
 
+def test_a_recording_started_mid_rep_does_not_swallow_the_next_rep():
+    """Recordings are started by hand, often mid-movement. The band-pass starts settled at 1 g, so the first,
+    partial lobe does not ring for seconds, swallow the next rep or inflate the reference lobes.
+    (Starting the filter from the first sample, as before, got 26 of these 36 sets right.)"""
+    right = []
+    for seed in range(12):
+        for exercise in (Exercise.SQUAT, Exercise.BENCH, Exercise.OHP):
+            rng = np.random.default_rng([seed, list(Exercise).index(exercise)])
+            sim = simulate_set(random_config(rng, exercise, has_gyro=False, hard=False), seed=seed)
+            first = sim.truth.reps[0]
+            cut = int(np.searchsorted(sim.samples.t_s, (first.t_start_s + first.t_end_s) / 2))
+            samples = SampleBlock(sim.samples.t_s[cut:], sim.samples.acc_g[cut:], None)
+            whole_reps = len(sim.truth.reps) - 1
+            right.append(len(wrist_reps(exercise, samples)) in (whole_reps, whole_reps + 1))
+    assert sum(right) >= 33, f"{sum(right)} of {len(right)}"
+
+
 def _realdata(dataset: str = "ebbelaar_metamotion"):
     spec = importlib.util.spec_from_file_location("bench_realdata_for_wrist", REPO_ROOT / "bench" / "realdata.py")
     assert spec is not None and spec.loader is not None
@@ -72,8 +90,8 @@ def test_real_metamotion_wrist_sets_do_not_regress():
     assert len(errors) == 57
     exact = np.mean(np.array(errors) == 0)
     within_one = np.mean(np.abs(errors) <= 1)
-    assert exact >= 0.55, exact
-    assert within_one >= 0.80, within_one
+    assert exact >= 0.65, exact
+    assert within_one >= 0.84, within_one
 
 
 @pytest.mark.realdata
