@@ -232,10 +232,10 @@ def cmd_replay(args: argparse.Namespace, out: Console) -> int:
 
 def cmd_simulate(args: argparse.Namespace, out: Console) -> int:
     from repsense.core.session import parse_exercise
-    from repsense.firmware_bridge import simulator
+    from repsense.firmware_bridge import sample_recordings, simulator
 
     if args.samples:
-        paths = simulator.make_sample_recordings(args.out)
+        paths = sample_recordings.make_sample_recordings(args.out)
         for path in paths:
             out.print(str(path))
         return 0

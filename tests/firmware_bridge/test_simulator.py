@@ -16,13 +16,13 @@ from scipy.integrate import cumulative_trapezoid
 from repsense.errors import ConfigError
 from repsense.events import Exercise
 from repsense.firmware_bridge.recording import read_recording
+from repsense.firmware_bridge.sample_recordings import make_sample_recordings
 from repsense.firmware_bridge.sim_kinematics import DT_S, LIFTS, _ring, quat_to_matrix, sensor_frame
 from repsense.firmware_bridge.simulator import (
     SUPPORTED_RATES_HZ,
     RepTruth,
     SetTruth,
     SimConfig,
-    make_sample_recordings,
     random_config,
     simulate_corpus,
     simulate_motion,
@@ -367,7 +367,7 @@ def test_corpus_is_reproducible(tmp_path: Path) -> None:
 
 def test_sample_recordings(tmp_path: Path) -> None:
     paths = make_sample_recordings(tmp_path)
-    assert 4 <= len(paths) <= 6
+    assert 5 <= len(paths) <= 7
     readme = (tmp_path / "README.md").read_text()
     assert "synthetic" in readme and "repsense simulate" in readme
     truths = {}
@@ -381,3 +381,6 @@ def test_sample_recordings(tmp_path: Path) -> None:
     assert squat.vl20_stop_rep is not None and len(squat.failed) == 1
     assert [r.sticking_point for r in squat.reps][-2:] == [True, True]
     assert any(not r.visible for t in truths.values() for r in t.reps)
+    curl = read_recording(tmp_path / "curl_wrist_50hz_nogyro.csv")
+    assert (curl.metadata["placement"], curl.metadata["exercise"]) == ("wrist", "curl")
+    assert len(truths["curl_wrist_50hz_nogyro.csv"].reps) == 10
