@@ -13,16 +13,19 @@ the design of wrist counters that work on free-living gym data (Morris et al., "
 3. The autocorrelation of that projection gives the rep period (the shortest lag whose peak is within
    ``harmonic_ratio`` of the best, so that a period is never taken for two) and a periodicity score. Below
    ``min_periodicity`` the wrist is not repeating anything: no reps.
-4. The peaks of the projection, after turning it so that its longer tail points up (skewness, held while the set
-   is periodic), spaced at least ``peak_spacing`` periods and standing out by ``prominence`` of its range, are the
-   reps. A peak counts once it is ``confirm`` periods old, and only if another peak is within ``isolation``
-   periods (a lone swing, such as picking up a dumbbell, is not a rep).
+4. The peaks of the projection are the reps: spaced at least ``peak_spacing`` periods and standing out by
+   ``prominence`` of its range. A peak counts once it is ``confirm`` periods old, and only if another peak is
+   within ``isolation`` periods (a lone swing, such as picking up a dumbbell, is not a rep). Which way is "up" is
+   decided when the set turns periodic and held while it stays so: for lifts whose concentric raises the wrist
+   (``lockout_at_top``, curls) the way that rises with the wrist's height, so that a rep ends at lockout; for
+   the rest, whose concentric may go either way, the way of the projection's longer tail (its skewness).
 
 Because a window becomes periodic only after two or three reps, the first reps are counted late, when the
 window that proves the rhythm arrives: their events carry their own times and the time they were detected.
 
-Velocity is estimated like ``WristRepCounter`` does it (a leaky integral of the band-passed vertical specific
-force), between the rep's trough and its peak, and every rep carries ``velocity_estimated``.
+Velocity is estimated from the vertical motion, as ``WristRepCounter`` does it (a leaky integral of the
+band-passed vertical specific force): the rep's concentric is the biggest rise of the wrist in it, and its MCV
+that rise over its duration. Every rep carries ``velocity_estimated``.
 
 Limits: a wrist sees its own arm, so alternating dumbbell curls count one arm's reps. Causal, explicit state,
 any block size.
@@ -62,6 +65,7 @@ class PeriodicConfig:
     prominence: float = 0.4  # of the 5th-95th percentile range of the projection
     confirm: float = 0.3
     isolation: float = 1.6
+    lockout_at_top: bool = False  # the concentric raises the wrist (curls): see _polarity
     velocity_lo_hz: float = 0.15  # the vertical velocity estimate: band and leak, as in WristRepCounter
     velocity_hi_hz: float = 2.0
 
@@ -189,8 +193,7 @@ class PeriodicRepCounter:
             st.periodic = False
             return []
         if not (st.periodic and st.polarity is not None):
-            skew = float(np.mean(z**3)) / max(float(np.mean(z**2)), 1e-12) ** 1.5
-            st.polarity = 1.0 if skew >= 0.0 else -1.0
+            st.polarity = self._polarity(z)
         st.periodic, st.period_s = True, period
         z = z * st.polarity
 
@@ -213,6 +216,24 @@ class PeriodicRepCounter:
             )
             events.append(self._rep(trough, q, detected_at))
         return events
+
+    def _polarity(self, z: np.ndarray) -> float:
+        """Which way of ``z`` points to the end of a rep: +1 or -1.
+
+        When the concentric raises the wrist, a rep ends at the top of the wrist's travel: ``z`` is turned to rise
+        with the wrist's height (the vertical velocity estimate, integrated over the window and detrended). Without
+        that, the longer tail of ``z`` points to the rep's turning point, which may be either end of it.
+        """
+        if self.config.lockout_at_top:
+            velocity = self.state.window_v[-len(z) :]
+            height = np.cumsum(velocity - velocity.mean())
+            ramp = np.arange(len(height))
+            height = height - np.polyval(np.polyfit(ramp, height, 1), ramp)
+            agreement = float(np.dot(z - z.mean(), height))
+            if agreement != 0.0:
+                return 1.0 if agreement > 0.0 else -1.0
+        skew = float(np.mean(z**3)) / max(float(np.mean(z**2)), 1e-12) ** 1.5
+        return 1.0 if skew >= 0.0 else -1.0
 
     def _period(self, z: np.ndarray) -> tuple[float | None, float]:
         """The rep period (s) and how periodic ``z`` is (its unbiased autocorrelation there, 1 = perfectly)."""
@@ -241,10 +262,14 @@ class PeriodicRepCounter:
         t_start, t_end = float(st.window_t[trough]), float(st.window_t[peak])
         if t_end <= t_start:  # a peak at the window's first sample: give the rep one analysis step
             t_start = t_end - 1.0 / self.config.analysis_rate_hz
-        rising = np.clip(st.window_v[trough : peak + 1], 0.0, None)
+        # The concentric's velocity: the biggest rise of the wrist (a run of upward vertical velocity) in the rep.
         dt = 1.0 / self.config.analysis_rate_hz
+        v = st.window_v[trough : peak + 1]
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], (v > 0.0).astype(np.int8), [0]])))
+        runs = list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
+        rising = v[slice(*max(runs, key=lambda run: float(v[run[0] : run[1]].sum())))] if runs else v[:0]
         rom = float(rising.sum() * dt)
-        mcv = rom / (t_end - t_start)
+        mcv = rom / (len(rising) * dt) if len(rising) else 0.0
         st.best_mcv = max(st.best_mcv, mcv)
         st.rep_count += 1
         st.last_rep_t = t_end

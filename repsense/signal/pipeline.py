@@ -79,7 +79,7 @@ class PipelineConfig:
             vertical=VerticalConfig(rate_hz=rate),
             segmenter=segmenter,
             wrist=WristConfig(rate_hz=rate),
-            periodic=PeriodicConfig(rate_hz=rate),
+            periodic=PeriodicConfig(rate_hz=rate, lockout_at_top=exercise is Exercise.CURL),
         )
 
 

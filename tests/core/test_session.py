@@ -75,3 +75,16 @@ def test_an_inactivity_stop_does_not_depend_on_block_size():
     small = run(DEMO, 0.02, inactivity_s=3.0)
     assert small["stop"]["reason"] == StopReason.INACTIVITY
     assert run(DEMO, 1e9, inactivity_s=3.0) == small
+
+
+def test_the_wrist_demo_recording_counts_every_curl_at_its_lockout(capsys):
+    """The bundled watch recording: placement and lift come from its metadata, as in ``repsense replay FILE``."""
+    path = SAMPLES / "curl_wrist_50hz_nogyro.csv"
+    assert main(["replay", str(path), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert (result["placement"], result["exercise"]) == ("wrist", "curl")
+    truth = json.loads(path.with_suffix(".truth.json").read_text())
+    assert len(result["reps"]) == len(truth["reps"]) == 10
+    for rep, true in zip(result["reps"], truth["reps"], strict=True):
+        assert rep["t_end"] == pytest.approx(true["t_end_s"], abs=0.5)
+        assert "velocity_estimated" in rep["flags"]

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from repsense.events import Exercise, Placement, RepEvent, RepFlag
+from repsense.firmware_bridge.sim_wrist import WristMotion, random_wrist_config, simulate_wrist_set
 from repsense.samples import SampleBlock
 from repsense.signal.periodic import PeriodicConfig, PeriodicRepCounter
 from repsense.signal.pipeline import PipelineConfig, RepPipeline
@@ -117,3 +118,18 @@ def test_counter_alone_keeps_state_between_blocks_and_restarts_after_a_gap():
     assert counter.state.rep_count == len(first) and len(counter.state.window) == 0
     counter.reset()
     assert counter.state.rep_count == 0 and counter.flush(0.0) == []
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_curls_end_at_lockout_with_their_velocity_estimated_from_the_rise(seed):
+    """Against the wrist simulator's truth: a curl's concentric raises the wrist, so the rep is placed at the top
+    of its travel and its MCV is that rise over its duration (before, half the reps sat at the bottom of the
+    swing, reported the eccentric and read a tenth of the true velocity)."""
+    config = random_wrist_config(np.random.default_rng(seed), WristMotion.CURL, hard=False)
+    sim = simulate_wrist_set(config, seed)
+    found = counted(Exercise.CURL, sim.samples)
+    assert len(found) == len(sim.truth.reps)
+    ends = np.array([r.t_end_s for r in found]) - [r.t_end_s for r in sim.truth.reps]
+    assert np.all(np.abs(ends) < 0.6), ends
+    ratio = np.array([r.mean_velocity_m_s for r in found]) / [r.mean_velocity_m_s for r in sim.truth.reps]
+    assert 0.7 < np.median(ratio) < 1.3, ratio
