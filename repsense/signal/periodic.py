@@ -126,7 +126,7 @@ class PeriodicRepCounter:
         if st.recent is None:
             # Start every filter as if the first sample had always been there.
             st.recent = np.repeat(acc[:1], cfg.despike_samples - 1, axis=0)
-            st.zi = scipy.signal.sosfilt_zi(self.sos)[:, :, None] * np.median(acc[:1], axis=0)[None, None, :]
+            st.zi = scipy.signal.sosfilt_zi(self.sos)[:, :, None] * acc[0][None, None, :]
             st.zi_vertical = scipy.signal.sosfilt_zi(self.sos_vertical) * float(s_g[0]) * STANDARD_GRAVITY_M_S2
         assert st.zi is not None and st.zi_vertical is not None
         padded = np.vstack([st.recent, acc])
