@@ -11,9 +11,9 @@ the rhythm of the whole accelerometer (``PeriodicRepCounter``): the "per counter
 reps are reported (detection time minus the rep's end, median and 95th percentile).
 
 The labels are typed in (muvr) or prescribed (ebbelaar), not observed. Some muvr files are too short to hold the
-reps their label claims (a file cut short, by the MANIFEST's account of 2 s packets). The "labelled pace" table
-groups sets by file seconds per labelled rep, which does not depend on the counter: under 1.2 s a rep (faster than
-anyone lifts with control) the label cannot be met by any counter.
+reps their label claims: the ones plotted are cut short, the set still going when the file ends. The "labelled
+pace" table groups sets by file seconds per labelled rep, which does not depend on the counter; under 1.5 s a
+labelled rep, no set has been counted exactly.
 
 Tune the wrist counter on one half of the sets and judge it on the other: a set's half is a CRC-32 of its name,
 modulo 2 (``half``), and the "per data set and half" table shows both, so a gap between the halves shows tuning
