@@ -73,7 +73,9 @@ def _add_set_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--velocity-loss", type=_percent, default=0.20, metavar="PCT", help="AMRAP stop at this velocity loss (20)"
     )
-    p.add_argument("--confirm", type=int, default=1, metavar="N", help="reps in a row at the threshold to stop (1)")
+    p.add_argument(
+        "--confirm", type=int, metavar="N", help="reps in a row at the threshold to stop (1; 2 on the wrist)"
+    )
     p.add_argument("--inactivity", type=float, default=10.0, metavar="S", help="stop after S s without a rep (10)")
     add_plan_options(p)
 

@@ -103,11 +103,9 @@ def choose_set(
     mode_text: str | None = getattr(args, "mode", None)
     reps: int | None = getattr(args, "reps", None)
     load = None if load_text is None else parse_load(load_text)
-    common: dict[str, Any] = {
-        "velocity_loss": args.velocity_loss,
-        "confirm": args.confirm,
-        "inactivity_s": args.inactivity,
-    }
+    common: dict[str, Any] = {"velocity_loss": args.velocity_loss, "inactivity_s": args.inactivity}
+    if args.confirm is not None:  # given: it holds on the bar and on the wrist alike
+        common.update(confirm=args.confirm, confirm_estimated=args.confirm)
     if plan_text is None:
         if number is not None:
             raise ConfigError("--set goes with --plan (which set of the plan)")

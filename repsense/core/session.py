@@ -89,7 +89,7 @@ class SessionResult:
                 "mode": str(cfg.mode),
                 "target_reps": cfg.target_reps,
                 "velocity_loss_pct": round(cfg.velocity_loss * 100, 3),
-                "confirm": cfg.confirm,
+                "confirm": cfg.confirm_estimated if self.placement == Placement.WRIST else cfg.confirm,
                 "min_velocity": cfg.min_velocity_m_s,
                 "inactivity_s": cfg.inactivity_s,
             },

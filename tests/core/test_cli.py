@@ -98,6 +98,7 @@ def test_json_of_a_still_recording_has_the_documented_shape(tmp_path, capsys):
     assert out["reps"] == [] and out["stop"] is None
     assert out["settings"]["velocity_loss_pct"] == 25.0
     assert out["settings"]["min_velocity"] == pytest.approx(0.17)
+    assert out["settings"]["confirm"] == 1
 
 
 def test_flags_override_metadata(tmp_path, capsys):
@@ -106,3 +107,6 @@ def test_flags_override_metadata(tmp_path, capsys):
     assert main(["replay", str(path), "--json", "--exercise", "deadlift", "--placement", "wrist"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert (out["exercise"], out["placement"]) == ("deadlift", "wrist")
+    assert out["settings"]["confirm"] == 2, "a rough wrist velocity needs two reps in a row"
+    assert main(["replay", str(path), "--json", "--placement", "wrist", "--confirm", "1"]) == 0
+    assert json.loads(capsys.readouterr().out)["settings"]["confirm"] == 1

@@ -40,6 +40,18 @@ def test_confirm_needs_that_many_reps_in_a_row():
     assert [(e.rep, e.reason) for e in ends] == [(7, StopReason.VELOCITY_LOSS)]
 
 
+def test_a_wrist_sensor_needs_two_reps_in_a_row_and_no_absolute_velocity():
+    """Estimated velocities are rough: one low rep does not end the set, and a low absolute MCV says nothing."""
+    c = SetController(SetConfig.for_lift(Exercise.SQUAT))
+    wrist = (RepFlag.VELOCITY_ESTIMATED,)
+    mcvs = [0.28, 0.27, 0.21, 0.25, 0.21, 0.20]  # all below the squat's 0.30 m/s; 25 % loss at reps 3, 5, 6
+    ends = [e for i, m in enumerate(mcvs, start=1) if (e := c.feed(rep(i, m, 0.28, flags=wrist)))]
+    assert [(e.rep, e.reason) for e in ends] == [(6, StopReason.VELOCITY_LOSS)]
+    one = SetController(SetConfig.for_lift(Exercise.SQUAT, confirm_estimated=1))
+    assert one.feed(rep(1, 0.28, 0.28, flags=wrist)) is None
+    assert one.feed(rep(2, 0.21, 0.28, flags=wrist)).reason == StopReason.VELOCITY_LOSS
+
+
 def test_threshold_is_configurable():
     c = SetController(SetConfig.for_lift(Exercise.SQUAT, velocity_loss=0.30))
     ends = feed_mcvs(c, [0.70, 0.62, 0.55, 0.48])
