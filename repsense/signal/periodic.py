@@ -113,10 +113,13 @@ class PeriodicRepCounter:
     def reset(self) -> None:
         self.state = PeriodicState()
 
-    def restart_after_gap(self) -> None:
-        """Filters and window start over; the set (count, last rep, best rep) goes on."""
+    def restart_after_gap(self, noticed_at_s: float) -> list[RepEvent]:
+        """The input broke off: reps in the window that were waiting to be confirmed count now, as at the end of
+        a stream. Then the filters and the window start over; the set (count, last rep, best rep) goes on."""
+        events = self.flush(noticed_at_s)
         old = self.state
         self.state = PeriodicState(last_rep_t=old.last_rep_t, rep_count=old.rep_count, best_mcv=old.best_mcv)
+        return events
 
     def feed(self, t_s: np.ndarray, acc_g: np.ndarray, s_g: np.ndarray, enabled_at_s: np.ndarray) -> list[RepEvent]:
         cfg, st = self.config, self.state

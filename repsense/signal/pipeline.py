@@ -128,13 +128,13 @@ class RepPipeline:
         events: list[PipelineEvent] = []
         for item in self._resampler.feed(block.t_s, x):
             if isinstance(item, Gap):
+                if self._periodic is not None:  # its last reps wait for confirmation: they count before the gap
+                    events.extend(self._periodic.restart_after_gap(item.t_s + item.duration_s))
                 events.append(GapEvent(item.t_s, item.duration_s))
                 self._vertical.reset()
                 self._segmenter.restart_after_gap()
                 if self._wrist is not None:
                     self._wrist.restart_after_gap()
-                if self._periodic is not None:
-                    self._periodic.restart_after_gap()
                 continue
             gyro = item.x[:, 3:6] if self._has_gyro else None
             s, s_smooth, up = self._vertical.feed(item.x[:, 0:3], gyro)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from repsense.events import Exercise, Placement, RepEvent, RepFlag
+from repsense.events import Exercise, GapEvent, Placement, RepEvent, RepFlag
 from repsense.firmware_bridge.sim_wrist import MOTIONS, WristMotion, random_wrist_config, simulate_wrist_set
 from repsense.firmware_bridge.simulator import SimulatedSet
 from repsense.samples import SampleBlock
@@ -94,8 +94,8 @@ def test_counter_alone_keeps_state_between_blocks_and_restarts_after_a_gap():
     first = counter.feed(samples.t_s[:half], samples.acc_g[:half], s[:half], samples.t_s[:half])
     state = counter.state
     assert state.periodic and state.period_s is not None and 1.5 < state.period_s < 4.0
-    counter.restart_after_gap()
-    assert counter.state.rep_count == len(first) and len(counter.state.window) == 0
+    pending = counter.restart_after_gap(float(samples.t_s[half]))
+    assert counter.state.rep_count == len(first) + len(pending) and len(counter.state.window) == 0
     counter.reset()
     assert counter.state.rep_count == 0 and counter.flush(0.0) == []
 
@@ -112,3 +112,17 @@ def test_curls_end_at_lockout_with_their_velocity_estimated_from_the_rise(seed):
     assert np.all(np.abs(ends) < 0.6), ends
     ratio = np.array([r.mean_velocity_m_s for r in found]) / [r.mean_velocity_m_s for r in sim.truth.reps]
     assert 0.7 < np.median(ratio) < 1.3, ratio
+
+
+def test_the_rep_before_a_gap_is_not_lost_with_the_window_it_waited_in():
+    """A dropped link mid-set, a second after a lockout. That rep was still waiting for its confirmation: it counts
+    when the gap is noticed, before the gap, and the set goes on counting after it."""
+    sim = wrist_set(WristMotion.CURL, 1)
+    truth = [r.t_end_s for r in sim.truth.reps]
+    start = truth[2] + 1.0
+    keep = (sim.samples.t_s < start) | (sim.samples.t_s > start + 3.0)
+    gapped = SampleBlock(sim.samples.t_s[keep], sim.samples.acc_g[keep], sim.samples.gyro_dps[keep])
+    events = RepPipeline(PipelineConfig.for_lift(Exercise.CURL, Placement.WRIST)).run(gapped)
+    gap_at = next(i for i, e in enumerate(events) if isinstance(e, GapEvent))
+    assert [e.t_end_s for e in events[:gap_at]] == pytest.approx(truth[:3], abs=0.5)
+    assert sum(isinstance(e, RepEvent) for e in events[gap_at:]) >= 3
