@@ -66,6 +66,7 @@ class PeriodicConfig:
     confirm: float = 0.3
     isolation: float = 1.6
     lockout_at_top: bool = False  # the concentric raises the wrist (curls): see _polarity
+    settle_s: float = 3.0  # the velocity filter's memory after a (re)start: three time constants at 0.15 Hz
     velocity_lo_hz: float = 0.15  # the vertical velocity estimate: band and leak, as in WristRepCounter
     velocity_hi_hz: float = 2.0
 
@@ -86,6 +87,7 @@ class PeriodicState:
     window_v: np.ndarray = field(default_factory=lambda: np.zeros(0))
     window_t: np.ndarray = field(default_factory=lambda: np.zeros(0))
     since_hop: int = 0
+    kept_since_start: int = 0  # analysis samples since the filters (re)started
     axis: np.ndarray | None = None
     polarity: float | None = None
     periodic: bool = False
@@ -176,6 +178,7 @@ class PeriodicRepCounter:
         st.window = np.vstack([st.window[-(n - 1) :], x[None, :]])
         st.window_v = np.append(st.window_v[-(n - 1) :], v)
         st.window_t = np.append(st.window_t[-(n - 1) :], t)
+        st.kept_since_start += 1
 
     def _analyse(self, detected_at: float, *, final: bool) -> list[RepEvent]:
         cfg, st = self.config, self.state
@@ -224,10 +227,15 @@ class PeriodicRepCounter:
         """Which way of ``z`` points to the end of a rep: +1 or -1.
 
         When the concentric raises the wrist, a rep ends at the top of the wrist's travel: ``z`` is turned to rise
-        with the wrist's height (the vertical velocity estimate, integrated over the window and detrended). Without
-        that, the longer tail of ``z`` points to the rep's turning point, which may be either end of it.
+        with the wrist's height (the vertical velocity estimate, integrated over the window and detrended, leaving
+        out its first ``settle_s`` after a start or a gap). Without that, the longer tail of ``z`` points to the
+        rep's turning point, which may be either end of it.
         """
-        if self.config.lockout_at_top:
+        cfg = self.config
+        if cfg.lockout_at_top:
+            # The first seconds after the filters (re)started ring: leave them out (up to half the window).
+            unsettled = int(cfg.settle_s * cfg.analysis_rate_hz) - (self.state.kept_since_start - len(z))
+            z = z[min(max(0, unsettled), len(z) // 2) :]
             velocity = self.state.window_v[-len(z) :]
             height = np.cumsum(velocity - velocity.mean())
             ramp = np.arange(len(height))
