@@ -13,7 +13,9 @@ reps are reported (detection time minus the rep's end, median and 95th percentil
 The labels are typed in (muvr) or prescribed (ebbelaar), not observed. Some muvr files are too short to hold the
 reps their label claims: the ones plotted are cut short, the set still going when the file ends. The "labelled
 pace" table groups sets by file seconds per labelled rep, which does not depend on the counter; under 1.5 s a
-labelled rep, no set has been counted exactly.
+labelled rep, no set has been counted exactly. The "data gaps" table sets apart the files in which the samples
+stop for more than a second (the sensor's link dropped; muvr has no timestamps, so none there): a rep made in
+the gap is not in the file.
 
 Tune the wrist counter on one half of the sets and judge it on the other: a set's half is a CRC-32 of its name,
 modulo 2 (``half``), and the "per data set and half" table shows both, so a gap between the halves shows tuning
@@ -52,6 +54,7 @@ class Result:
     duration_s: float
     counter: str
     delays_s: tuple[float, ...]
+    longest_silence_s: float
 
     @property
     def error(self) -> int:
@@ -88,12 +91,19 @@ def count(real: RealSet, max_rate_hz: float | None = None) -> Result:
         float(samples.t_s[-1] - samples.t_s[0]),
         "vertical" if config.exercise in BARBELL_LIFTS else "periodic",
         tuple(r.detected_at_s - r.t_end_s for r in reps),
+        float(np.max(np.diff(samples.t_s), initial=0.0)),
     )
 
 
 def pace_group(r: Result) -> str:
     pace = r.duration_s / r.true_reps
     label = "under 1.2 s" if pace < 1.2 else "1.2-1.5 s" if pace < 1.5 else "1.5 s or more"
+    return f"{r.dataset.split('_')[0]} {label}"
+
+
+def gap_group(r: Result) -> str:
+    """Whether samples stop for longer than the resampler bridges (1 s) anywhere in the file."""
+    label = "no gap" if r.longest_silence_s <= 1.0 else "a gap of more than 1 s"
     return f"{r.dataset.split('_')[0]} {label}"
 
 
@@ -142,8 +152,10 @@ def main() -> None:
     by_half: dict[str, list[Result]] = defaultdict(list)
     by_pace: dict[str, list[Result]] = defaultdict(list)
     by_counter: dict[str, list[Result]] = defaultdict(list)
+    by_gap: dict[str, list[Result]] = defaultdict(list)
     for r in results:
         by_pace[pace_group(r)].append(r)
+        by_gap[gap_group(r)].append(r)
         by_counter[f"{r.dataset.split('_')[0]} {r.counter}"].append(r)
         by_dataset[r.dataset].append(r)
         by_half[f"{r.dataset} {('tuning', 'held out')[half(r.name)]}"].append(r)
@@ -155,6 +167,7 @@ def main() -> None:
     table("per data set and exercise", by_exercise)
     table(f"{MUVR}, per exercise as labelled", by_raw)
     table("labelled pace (file seconds per labelled rep)", by_pace)
+    table("data gaps (reps made while no samples came cannot be counted)", by_gap)
     table("per counter", by_counter)
     print(f"\n{'counter':<34} {'reps':>5} {'delay p50 s':>12} {'p95 s':>7}")
     for key in sorted(by_counter):
