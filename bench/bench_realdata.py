@@ -10,12 +10,11 @@ Wrist sets of barbell lifts are counted by the vertical motion (``WristRepCounte
 the rhythm of the whole accelerometer (``PeriodicRepCounter``): the "per counter" table shows each, with how late
 reps are reported (detection time minus the rep's end, median and 95th percentile).
 
-The labels are typed in (muvr) or prescribed (ebbelaar), not observed. Some muvr files are too short to hold the
-reps their label claims: the ones plotted are cut short, the set still going when the file ends. The "labelled
-pace" table groups sets by file seconds per labelled rep, which does not depend on the counter; under 1.5 s a
-labelled rep, no set has been counted exactly. The "data gaps" table sets apart the files in which the samples
-stop for more than a second (the sensor's link dropped; muvr has no timestamps, so none there): a rep made in
-the gap is not in the file.
+The labels are typed in (muvr) or prescribed (ebbelaar), not observed, and some files lost samples: a rep made
+while samples were lost is not in the file. The "samples lost" table sets those files apart, without reference to
+the counter: in 4 ebbelaar files the samples stop for 2-3.5 s (the sensor's link dropped), and 44 muvr files are
+spliced from packets with samples lost between them (see ``realdata.MUVR_SPLICED_PACKET``). The "whole" lines of
+the halves table leave both out.
 
 Tune the wrist counter on one half of the sets and judge it on the other: a set's half is a CRC-32 of its name,
 modulo 2 (``half``), and the "per data set and half" table shows both, so a gap between the halves shows tuning
@@ -54,7 +53,7 @@ class Result:
     duration_s: float
     counter: str
     delays_s: tuple[float, ...]
-    longest_silence_s: float
+    samples_lost: str  # "" if the file is whole, else how samples were lost
 
     @property
     def error(self) -> int:
@@ -91,20 +90,22 @@ def count(real: RealSet, max_rate_hz: float | None = None) -> Result:
         float(samples.t_s[-1] - samples.t_s[0]),
         "vertical" if config.exercise in BARBELL_LIFTS else "periodic",
         tuple(r.detected_at_s - r.t_end_s for r in reps),
-        float(np.max(np.diff(samples.t_s), initial=0.0)),
+        samples_lost(real),
     )
 
 
-def pace_group(r: Result) -> str:
-    pace = r.duration_s / r.true_reps
-    label = "under 1.2 s" if pace < 1.2 else "1.2-1.5 s" if pace < 1.5 else "1.5 s or more"
-    return f"{r.dataset.split('_')[0]} {label}"
+def samples_lost(real: RealSet) -> str:
+    """How the file lost samples, if it did: a gap of more than the 1 s the resampler bridges (the link dropped),
+    or muvr's spliced packets (``realdata.MUVR_SPLICED_PACKET``). Counter-independent."""
+    if real.metadata.get("spliced") == "yes":
+        return "spliced packets"
+    if len(real.samples) > 1 and float(np.max(np.diff(real.samples.t_s))) > 1.0:
+        return "a gap of more than 1 s"
+    return ""
 
 
-def gap_group(r: Result) -> str:
-    """Whether samples stop for longer than the resampler bridges (1 s) anywhere in the file."""
-    label = "no gap" if r.longest_silence_s <= 1.0 else "a gap of more than 1 s"
-    return f"{r.dataset.split('_')[0]} {label}"
+def lost_group(r: Result) -> str:
+    return f"{r.dataset.split('_')[0]} {r.samples_lost or 'whole'}"
 
 
 def line(label: str, results: list[Result]) -> str:
@@ -150,24 +151,23 @@ def main() -> None:
     by_exercise: dict[str, list[Result]] = defaultdict(list)
     by_raw: dict[str, list[Result]] = defaultdict(list)
     by_half: dict[str, list[Result]] = defaultdict(list)
-    by_pace: dict[str, list[Result]] = defaultdict(list)
     by_counter: dict[str, list[Result]] = defaultdict(list)
-    by_gap: dict[str, list[Result]] = defaultdict(list)
+    by_lost: dict[str, list[Result]] = defaultdict(list)
     for r in results:
-        by_pace[pace_group(r)].append(r)
-        by_gap[gap_group(r)].append(r)
+        by_lost[lost_group(r)].append(r)
         by_counter[f"{r.dataset.split('_')[0]} {r.counter}"].append(r)
         by_dataset[r.dataset].append(r)
         by_half[f"{r.dataset} {('tuning', 'held out')[half(r.name)]}"].append(r)
+        if not r.samples_lost:
+            by_half[f"{r.dataset} {('tuning', 'held out')[half(r.name)]}, whole"].append(r)
         by_exercise[f"{r.dataset.split('_')[0]}/{r.exercise}"].append(r)
-        if r.dataset == MUVR:
+        if r.dataset == MUVR and not r.samples_lost:
             by_raw[r.raw_exercise].append(r)
     table("per data set", by_dataset)
     table("per data set and half", by_half)
     table("per data set and exercise", by_exercise)
-    table(f"{MUVR}, per exercise as labelled", by_raw)
-    table("labelled pace (file seconds per labelled rep)", by_pace)
-    table("data gaps (reps made while no samples came cannot be counted)", by_gap)
+    table(f"{MUVR}, whole files, per exercise as labelled", by_raw)
+    table("samples lost (reps made while samples were lost are not in the file)", by_lost)
     table("per counter", by_counter)
     print(f"\n{'counter':<34} {'reps':>5} {'delay p50 s':>12} {'p95 s':>7}")
     for key in sorted(by_counter):

@@ -10,7 +10,9 @@ The data lives in ``../shared/realdata`` beside the repo (override with the envi
   are paired by ``repsense.firmware_bridge.vendor_files.load_any``, the same reader users get.
 - ``muvr_sets``: Pebble watch, accelerometer only, 284 labelled sets / 3042 reps. Columns x, y, z [g], exercise,
   intensity, weight [kg], repetitions; no timestamps (50 Hz assumed, ``t = arange(n) / 50``); sets with a count of
-  0 or -1 are skipped, and the ``18-09-15-triceps-biceps-lateral`` folder (no counts) is not read.
+  0 or -1 are skipped, and the ``18-09-15-triceps-biceps-lateral`` folder (no counts) is not read. 44 files are
+  spliced from packets with samples lost between them (``muvr_spliced``, metadata ``spliced``): see
+  ``MUVR_SPLICED_PACKET``.
 
 ``python bench/realdata.py`` prints a summary table.
 """
@@ -36,6 +38,12 @@ MUVR = "muvr_wrist"
 
 #: muvr's rate is not in its files; the MANIFEST explains why 50 Hz.
 MUVR_RATE_HZ = 50.0
+#: The watch app sent its samples in packets of 102 (2.04 s). 44 files are whole packets of 112 instead, and those
+#: are spliced: across their packet boundaries the signal jumps (median step 7.5 times the median step within a
+#: packet; 1.4 times in the 102-sample files), and they hold 1.16 s per labelled rep at the median (2.93 s in the
+#: others). Samples between the packets were lost, so no counter can reach the label there.
+MUVR_PACKET = 102
+MUVR_SPLICED_PACKET = 112
 MUVR_FOLDERS = ("arms", "back", "chest", "core", "shoulders")
 
 _EBBELAAR_NAME = re.compile(
@@ -116,6 +124,11 @@ def muvr_exercise(raw: str) -> str:
     return "other"
 
 
+def muvr_spliced(n_samples: int) -> bool:
+    """Whether a muvr file of ``n_samples`` is made of 112-sample packets with lost samples between them."""
+    return n_samples % MUVR_SPLICED_PACKET == 0 and n_samples % MUVR_PACKET != 0
+
+
 def muvr_files(root: Path | None = None) -> list[Path]:
     labelled = (root or realdata_root()) / MUVR / "raw" / "labelled"
     if not labelled.is_dir():
@@ -147,6 +160,7 @@ def muvr_sets(root: Path | None = None) -> Iterator[RealSet]:
             "sensor": "Pebble watch",
             "sample_rate_hz": f"{MUVR_RATE_HZ:g} (assumed)",
             "source_files": str(relative),
+            "spliced": "yes" if muvr_spliced(len(rows)) else "no",
         }
         if intensity:
             metadata["intensity"] = intensity
