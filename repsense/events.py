@@ -1,4 +1,4 @@
-"""What the pipeline and the set controller say: reps, failed attempts, gaps and the end of a set.
+"""What the pipeline and the set controller say: reps, failed attempts, gaps (and the reps they hid), the end of a set.
 
 All values are frozen dataclasses with units in their names. Times are on the recording's own clock (seconds).
 """
@@ -126,6 +126,28 @@ class GapEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class UnseenRepsEvent:
+    """By the set's rhythm (a rep every ``period_s``), about ``reps`` reps were made in the gap that began at
+    ``gap_t_s`` and lasted ``gap_duration_s`` (gaps with no rep between them taken as one). They are not counted:
+    no sample saw them. Reported with the first rep after the gap (``detected_at_s``)."""
+
+    gap_t_s: float
+    gap_duration_s: float
+    reps: int
+    period_s: float
+    detected_at_s: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "gap_t": round(self.gap_t_s, 4),
+            "gap_duration": round(self.gap_duration_s, 4),
+            "reps": self.reps,
+            "period": round(self.period_s, 4),
+            "detected_at": round(self.detected_at_s, 4),
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class SetEnded:
     """The set is over: ``rep`` reps had been counted when it ended at ``t_s``, for ``reason``."""
 
@@ -138,4 +160,4 @@ class SetEnded:
         return {"rep": self.rep, "t": round(self.t_s, 4), "reason": str(self.reason), "detail": self.detail}
 
 
-PipelineEvent = RepEvent | FailedRepEvent | GapEvent
+PipelineEvent = RepEvent | FailedRepEvent | GapEvent | UnseenRepsEvent

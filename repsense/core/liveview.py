@@ -17,8 +17,8 @@ from rich.text import Text
 from repsense.core.live import EndReason, LiveStatus
 from repsense.core.session import SessionEvent, SessionResult
 from repsense.core.setcontrol import SetConfig, SetMode
-from repsense.core.view import SetView
-from repsense.events import Exercise, FailedRepEvent, GapEvent, Placement, RepEvent, SetEnded
+from repsense.core.view import SetView, unseen_words
+from repsense.events import Exercise, FailedRepEvent, GapEvent, Placement, RepEvent, SetEnded, UnseenRepsEvent
 from repsense.firmware_bridge.links import LinkEvent, LinkEventKind, LinkHealth
 
 BAR_WIDTH = 40
@@ -110,6 +110,8 @@ class RichLiveView:
                 self.notes.append(Text(f"x failed attempt: stalled after {event.rom_m:.2f} m", "red"))
             elif isinstance(event, GapEvent):
                 self.notes.append(Text(f"~ no data for {event.duration_s:.1f} s (sensor gap)", "yellow"))
+            elif isinstance(event, UnseenRepsEvent):
+                self.notes.append(Text(f"? {unseen_words(event)}", "yellow"))
             elif isinstance(event, SetEnded) and self.stop is None:
                 self.stop = event
                 self.console.bell()

@@ -22,6 +22,7 @@ from repsense.events import (
     Placement,
     RepEvent,
     SetEnded,
+    UnseenRepsEvent,
 )
 from repsense.samples import SampleBlock
 from repsense.signal.pipeline import PipelineConfig, RepPipeline
@@ -73,6 +74,7 @@ class SessionResult:
     reps: list[RepEvent] = field(default_factory=list)
     failed: list[FailedRepEvent] = field(default_factory=list)
     gaps: list[GapEvent] = field(default_factory=list)
+    unseen: list[UnseenRepsEvent] = field(default_factory=list)
     stop: SetEnded | None = None
     source: str = ""
     samples: int = 0
@@ -96,11 +98,13 @@ class SessionResult:
             "reps": [r.to_dict() for r in self.reps],
             "failed": [f.to_dict() for f in self.failed],
             "gaps": [g.to_dict() for g in self.gaps],
+            "unseen_reps": [u.to_dict() for u in self.unseen],
             "stop": None if self.stop is None else self.stop.to_dict(),
             "summary": {
                 "reps": len(self.reps),
                 "reps_at_stop": None if self.stop is None else self.stop.rep,
                 "good_reps": good_reps(self),
+                "unseen_reps": sum(u.reps for u in self.unseen),
                 "best_mean_velocity": None if best is None else round(best, 4),
                 "samples": self.samples,
                 "duration_s": round(self.duration_s, 3),
@@ -152,6 +156,8 @@ class SetSession:
                 self.result.failed.append(event)
             elif isinstance(event, GapEvent):
                 self.result.gaps.append(event)
+            elif isinstance(event, UnseenRepsEvent):
+                self.result.unseen.append(event)
             ended = self.controller.feed(event)
             if ended is not None:
                 out.append(ended)

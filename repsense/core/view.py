@@ -14,9 +14,18 @@ from rich.text import Text
 from repsense.core.advice import good_reps
 from repsense.core.session import SessionEvent, SessionResult
 from repsense.core.setcontrol import SetConfig, SetMode
-from repsense.events import Exercise, FailedRepEvent, GapEvent, Placement, RepEvent, SetEnded
+from repsense.events import Exercise, FailedRepEvent, GapEvent, Placement, RepEvent, SetEnded, UnseenRepsEvent
 
 BAR_WIDTH = 24
+
+
+def unseen_words(event: UnseenRepsEvent) -> str:
+    """One line on reps a gap hid, for the terminal views."""
+    reps = f"{event.reps} rep{'' if event.reps == 1 else 's'}"
+    return (
+        f"about {reps} made in the {event.gap_duration_s:.1f} s gap, by the rhythm (a rep every "
+        f"{event.period_s:.1f} s): not seen, not counted"
+    )
 
 
 class SetView:
@@ -55,6 +64,8 @@ class SetView:
             )
         elif isinstance(event, GapEvent):
             self.console.print(Text(f"  ~  no data for {event.duration_s:.1f} s (sensor gap)", "yellow"))
+        elif isinstance(event, UnseenRepsEvent):
+            self.console.print(Text(f"  ?  {unseen_words(event)}", "yellow"))
         elif isinstance(event, SetEnded):
             self._stop(event)
 
@@ -105,6 +116,13 @@ class SetView:
             table.add_row("failed attempts", str(len(result.failed)))
         if result.gaps:
             table.add_row("sensor gaps", ", ".join(f"{g.duration_s:.1f} s" for g in result.gaps))
+        unseen = sum(u.reps for u in result.unseen)
+        if unseen:
+            table.add_row(
+                "unseen reps",
+                f"about {unseen} in the gaps, not counted (if you made them: repsense history correct SET "
+                f"--add-rep {unseen})",
+            )
         table.add_row("recording", f"{result.samples} samples, {result.duration_s:.1f} s")
         self.console.print()
         self.console.print(table)

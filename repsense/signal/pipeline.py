@@ -1,7 +1,9 @@
 """The one streaming pipeline that live sessions and replays share.
 
 ``SampleBlock`` -> uniform grid -> vertical specific force -> rep segmenter -> events. Feed it blocks of any size
-in order; it returns the events each block completed. ``flush()`` ends the stream.
+in order; it returns the events each block completed. ``flush()`` ends the stream. After a gap in the samples,
+the first rep is followed by an ``UnseenRepsEvent`` when the set's rhythm shows reps were made in the gap
+(``repsense.signal.unseen``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from repsense.samples import SampleBlock
 from repsense.signal.periodic import PeriodicConfig, PeriodicRepCounter
 from repsense.signal.resample import Gap, ResamplerConfig, UniformResampler
 from repsense.signal.segmenter import RepSegmenter, SegmenterConfig
+from repsense.signal.unseen import UnseenReps
 from repsense.signal.vertical import VerticalConfig, VerticalSpecificForce
 from repsense.signal.wrist import WristConfig, WristRepCounter
 
@@ -102,6 +105,7 @@ class RepPipeline:
                 self._wrist = WristRepCounter(self.config.wrist)
             else:
                 self._periodic = PeriodicRepCounter(self.config.periodic)
+        self._unseen = UnseenReps()
         self._has_gyro: bool | None = None
         self.last_seen_s: float | None = None
 
@@ -144,16 +148,29 @@ class RepPipeline:
                 events.extend(self._periodic.feed(item.t_s, item.x[:, 0:3], s, item.enabled_at_s))
             else:
                 events.extend(self._segmenter.feed(item.t_s, s, s_smooth, up, item.enabled_at_s))
-        return events
+        return self._with_unseen(events)
 
     def flush(self) -> list[PipelineEvent]:
         if self.last_seen_s is None:
             return []
+        events: list[PipelineEvent]
         if self._wrist is not None:
-            return list(self._wrist.flush(self.last_seen_s))
-        if self._periodic is not None:
-            return list(self._periodic.flush(self.last_seen_s))
-        return list(self._segmenter.flush(self.last_seen_s))
+            events = list(self._wrist.flush(self.last_seen_s))
+        elif self._periodic is not None:
+            events = list(self._periodic.flush(self.last_seen_s))
+        else:
+            events = list(self._segmenter.flush(self.last_seen_s))
+        return self._with_unseen(events)
+
+    def _with_unseen(self, events: list[PipelineEvent]) -> list[PipelineEvent]:
+        """``events``, each followed by what the rhythm says about reps hidden in a gap before it."""
+        out: list[PipelineEvent] = []
+        for event in events:
+            out.append(event)
+            unseen = self._unseen.see(event)
+            if unseen is not None:
+                out.append(unseen)
+        return out
 
     def run(self, block: SampleBlock) -> list[PipelineEvent]:
         """Feed a whole recording and flush: the replay path, which is just the live path in one go."""

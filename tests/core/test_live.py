@@ -17,7 +17,7 @@ from repsense.core.liveview import PlainLiveView, QuietLiveView, RichLiveView
 from repsense.core.session import SessionEvent, SessionResult, SetSession, replay
 from repsense.core.setcontrol import SetConfig, SetMode
 from repsense.errors import LinkError
-from repsense.events import Exercise, GapEvent, Placement, RepEvent, SetEnded, StopReason
+from repsense.events import Exercise, GapEvent, Placement, RepEvent, SetEnded, StopReason, UnseenRepsEvent
 from repsense.firmware_bridge.links import LinkEvent, LinkEventKind, LinkHealth, MemoryLink
 from repsense.firmware_bridge.recording import read_recording
 from repsense.firmware_bridge.simulator import random_config, simulate_set
@@ -221,6 +221,20 @@ def test_views_show_count_bars_health_and_an_unmistakable_stop(view_class):
     assert "link lost" in text
     assert "dropped 3" in text and "bad CRC 2" in text
     assert "0.60" in text  # the last rep's MCV
+
+
+@pytest.mark.parametrize("view_class", [RichLiveView, PlainLiveView])
+def test_views_say_what_a_gap_hid(view_class):
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, width=120, color_system=None)
+    view = view_class(console, "/dev/pts/9", SQUAT, Placement.BAR, SetConfig.for_lift(SQUAT))
+    events, result, status = a_set()
+    view.tick(status)
+    view.events([*events[:2], GapEvent(6.8, 2.4), events[2], UnseenRepsEvent(6.8, 2.4, 1, 3.0, 9.7), events[3]])
+    view.finish(result, EndReason.SET_ENDED, status)
+    text = buffer.getvalue()
+    assert "no data for 2.4 s" in text
+    assert "about 1 rep made in the 2.4 s gap" in text and "not counted" in text
 
 
 def test_rich_view_draws_the_threshold_line_and_big_digits():

@@ -1,8 +1,10 @@
 """A set from samples to a decision: the replay path is the live path, whatever the block size."""
 
+import dataclasses
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from repsense.core.cli import main
@@ -10,6 +12,7 @@ from repsense.core.session import SetSession, replay
 from repsense.core.setcontrol import SetConfig, SetMode
 from repsense.events import Exercise, Placement, StopReason
 from repsense.firmware_bridge.recording import read_recording
+from repsense.firmware_bridge.simulator import random_config, simulate_set, write_simulated
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_recordings"
 DEMO = SAMPLES / "squat_amrap_walkout_100hz.csv"
@@ -88,3 +91,22 @@ def test_the_wrist_demo_recording_counts_every_curl_at_its_lockout(capsys):
     for rep, true in zip(result["reps"], truth["reps"], strict=True):
         assert rep["t_end"] == pytest.approx(true["t_end_s"], abs=0.5)
         assert "velocity_estimated" in rep["flags"]
+
+
+def test_replay_says_how_many_reps_a_sensor_gap_hid(tmp_path, capsys):
+    """A simulated bench set whose link dropped for 2.5 s during the reps: one rep is not in the file. It is not
+    counted, but the replay says so, in the view and in the JSON."""
+    rng = np.random.default_rng([1, 3])
+    config = dataclasses.replace(random_config(rng, Exercise.BENCH, has_gyro=False, hard=False), long_gap_s=2.5)
+    sim = simulate_set(config, seed=1)
+    path, _ = write_simulated(sim, tmp_path / "bench_gap.csv")
+    assert main(["replay", str(path), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    (unseen,) = result["unseen_reps"]
+    assert unseen["reps"] == result["summary"]["unseen_reps"] == 1
+    assert unseen["gap_t"] == pytest.approx(result["gaps"][0]["t"])
+    assert len(result["reps"]) + 1 == len(sim.truth.reps)
+    assert main(["replay", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "about 1 rep made in the 2.5 s gap" in out
+    assert "--add-rep 1" in out
