@@ -34,6 +34,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_decoder.py
 	$(BIN)/python bench/bench_live.py
 	$(BIN)/python bench/bench_realdata.py
+	$(BIN)/python bench/bench_wrist_sim.py
+	$(BIN)/python bench/bench_unseen.py
 	$(BIN)/python bench/bench_ble.py
 	$(BIN)/python bench/bench_history.py
 
