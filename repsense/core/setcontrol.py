@@ -24,7 +24,9 @@ Stop rules on each rep, checked in this order (the first that holds is the reaso
   MetaMotion wrist sets it ended 4 of 13 squat sets at rep 1; on the wrist simulator, two reps in a row cut the
   velocity-loss stops that come two or more reps early from 52 to 20 of 120 sets.
 - Fixed: the target rep count is reached (never more is asked for); a short or grinding rep also ends a fixed set,
-  because a beginner's predetermined scheme is not worth bad reps. Velocity loss does not end a fixed set.
+  because a beginner's predetermined scheme is not worth bad reps. Velocity loss does not end a fixed set. Reps a
+  sensor gap hid (``UnseenRepsEvent``) count towards the target, so that a dropped link does not ask for an extra
+  rep; they are never counted as reps.
 """
 
 from __future__ import annotations
@@ -33,7 +35,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from repsense.errors import ConfigError
-from repsense.events import Exercise, FailedRepEvent, PipelineEvent, RepEvent, RepFlag, SetEnded, StopReason
+from repsense.events import (
+    Exercise,
+    FailedRepEvent,
+    PipelineEvent,
+    RepEvent,
+    RepFlag,
+    SetEnded,
+    StopReason,
+    UnseenRepsEvent,
+)
 
 #: Minimal velocity thresholds (mean concentric velocity at a 1RM), m/s, from the velocity-based-training
 #: literature. Approximate: individual values scatter by several hundredths.
@@ -107,6 +118,7 @@ class SetController:
         self.reps: list[RepEvent] = []
         self.failed: list[FailedRepEvent] = []
         self.ended: SetEnded | None = None
+        self.unseen = 0  # reps a sensor gap hid, by the rhythm: not counted, but done
         self._loss_streak = 0
 
     @property
@@ -127,6 +139,11 @@ class SetController:
                 return None
             detail = f"attempt stalled after {event.rom_m:.2f} m and went back down"
             return self._end([(StopReason.FAILED_REP, detail)], event.detected_at_s)
+        if isinstance(event, UnseenRepsEvent):
+            self.unseen += event.reps
+            if self.phase == SetPhase.ENDED or self.config.mode != SetMode.FIXED:
+                return None
+            return self._end(self._target_reached(), event.detected_at_s)
         return None
 
     def tick(self, now_s: float) -> SetEnded | None:
@@ -143,8 +160,7 @@ class SetController:
         cfg = self.config
         reasons: list[tuple[StopReason, str]] = []
         if cfg.mode == SetMode.FIXED:
-            if self.rep_count >= (cfg.target_reps or 0):
-                reasons.append((StopReason.TARGET_REACHED, f"{self.rep_count} of {cfg.target_reps} reps done"))
+            reasons.extend(self._target_reached())
         elif RepFlag.DATA_GAP in rep.flags:
             pass  # its velocity was measured across lost samples: it neither triggers nor breaks a stop
         else:
@@ -170,6 +186,14 @@ class SetController:
         if cfg.stop_on_grinding and RepFlag.GRINDING in rep.flags:
             reasons.append((StopReason.GRINDING, f"a grinding rep ({rep.duration_s:.1f} s concentric)"))
         return reasons
+
+    def _target_reached(self) -> list[tuple[StopReason, str]]:
+        """A fixed set's target, reached by the reps counted and those a sensor gap hid."""
+        done = self.rep_count + self.unseen
+        if done < (self.config.target_reps or 0):
+            return []
+        hidden = f" ({self.unseen} unseen in a sensor gap)" if self.unseen else ""
+        return [(StopReason.TARGET_REACHED, f"{done} of {self.config.target_reps} reps done{hidden}")]
 
     def _end(self, reasons: list[tuple[StopReason, str]], t_s: float) -> SetEnded | None:
         if not reasons:

@@ -110,3 +110,9 @@ def test_replay_says_how_many_reps_a_sensor_gap_hid(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "about 1 rep made in the 2.5 s gap" in out
     assert "--add-rep 1" in out
+    # As a fixed set of all its reps, it ends at the last one, counting the rep the gap hid towards the target.
+    target = len(sim.truth.reps)
+    assert main(["replay", str(path), "--json", "--mode", "fixed", "--reps", str(target)]) == 0
+    stop = json.loads(capsys.readouterr().out)["stop"]
+    assert (stop["rep"], stop["reason"]) == (target - 1, "target_reached")
+    assert stop["detail"] == f"{target} of {target} reps done (1 unseen in a sensor gap)"

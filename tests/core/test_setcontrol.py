@@ -4,7 +4,7 @@ import pytest
 
 from repsense.core.setcontrol import SetConfig, SetController, SetMode, SetPhase
 from repsense.errors import ConfigError
-from repsense.events import Exercise, FailedRepEvent, GapEvent, RepEvent, RepFlag, StopReason
+from repsense.events import Exercise, FailedRepEvent, GapEvent, RepEvent, RepFlag, StopReason, UnseenRepsEvent
 
 
 def rep(i: int, mcv: float, best: float, t: float | None = None, flags=(), rom: float = 0.5) -> RepEvent:
@@ -120,6 +120,35 @@ def test_gaps_change_nothing():
     c = SetController(SetConfig.for_lift(Exercise.SQUAT))
     assert c.feed(GapEvent(1.0, 2.0)) is None
     assert c.phase == SetPhase.WAITING
+
+
+def test_reps_a_gap_hid_complete_a_fixed_set_without_being_counted():
+    """The lifter's third rep of five fell in a gap: the set ends at their fifth rep, the sensor's fourth."""
+    c = SetController(SetConfig.for_lift(Exercise.SQUAT, mode=SetMode.FIXED, target_reps=5))
+    assert feed_mcvs(c, [0.7, 0.7]) == []
+    assert c.feed(GapEvent(6.5, 2.5)) is None
+    assert c.feed(rep(3, 0.7, 0.7, t=12.0)) is None
+    assert c.feed(UnseenRepsEvent(6.5, 2.5, 1, 3.0, 12.1)) is None
+    ended = c.feed(rep(4, 0.7, 0.7, t=15.0))
+    assert ended is not None and ended.reason == StopReason.TARGET_REACHED
+    assert ended.rep == 4
+    assert ended.detail == "5 of 5 reps done (1 unseen in a sensor gap)"
+    assert (c.rep_count, c.unseen) == (4, 1)
+
+
+def test_the_reps_a_gap_hid_may_be_the_last_of_a_fixed_set():
+    c = SetController(SetConfig.for_lift(Exercise.SQUAT, mode=SetMode.FIXED, target_reps=5))
+    feed_mcvs(c, [0.7, 0.7, 0.7])
+    assert c.feed(rep(4, 0.7, 0.7, t=18.0)) is None
+    ended = c.feed(UnseenRepsEvent(10.0, 5.0, 1, 3.0, 18.1))
+    assert ended is not None and (ended.rep, ended.t_s, ended.reason) == (4, 18.1, StopReason.TARGET_REACHED)
+
+
+def test_reps_a_gap_hid_end_no_amrap_set():
+    c = SetController(SetConfig.for_lift(Exercise.SQUAT))
+    feed_mcvs(c, [0.7, 0.7, 0.7])
+    assert c.feed(UnseenRepsEvent(6.5, 2.5, 2, 3.0, 12.1)) is None
+    assert (c.phase, c.rep_count, c.unseen) == (SetPhase.LIFTING, 3, 2)
 
 
 @pytest.mark.parametrize(
