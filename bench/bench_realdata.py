@@ -18,8 +18,10 @@ the halves table leave both out.
 
 Tune the wrist counter on one half of the sets and judge it on the other: a set's half is a CRC-32 of its name,
 modulo 2 (``half``), and the "per data set and half" table shows both, so a gap between the halves shows tuning
-to the files. ``--max-rate-hz 12.5`` keeps every k-th sample so that no set is faster
-than that (MetaMotion's default export rate): what the counter loses at low rates.
+to the files. ``--max-rate-hz 12.5`` brings every set down to that rate or below (MetaMotion's default export
+rate): what the counter loses at low rates. Each new sample is the mean of k, as a sensor's own filter smooths
+before it sends at a low rate; ``--pick`` keeps every k-th sample instead, which lets the noise above the new
+Nyquist rate alias into the rep band, something a real sensor at that rate does not do.
 
 The data lives outside the repo (see ``bench/realdata.py``). Run by hand: ``python bench/bench_realdata.py``.
 """
@@ -65,20 +67,30 @@ def half(name: str) -> int:
     return zlib.crc32(name.encode()) % 2
 
 
-def thin(samples: SampleBlock, max_rate_hz: float | None) -> SampleBlock:
-    """Every k-th sample, the smallest k that brings the median rate down to ``max_rate_hz`` or below."""
+def thin(samples: SampleBlock, max_rate_hz: float | None, *, average: bool = True) -> SampleBlock:
+    """The set at the rate of every k-th sample, the smallest k that brings the median rate down to ``max_rate_hz``
+    or below: each new sample the mean of k (``average``, what a sensor's own filter does before it sends at a low
+    rate), or just every k-th one (which lets the noise above the new Nyquist rate alias into the rep band)."""
     if max_rate_hz is None or len(samples) < 2:
         return samples
     rate = 1.0 / float(np.median(np.diff(samples.t_s)))
     step = max(1, int(np.ceil(rate / max_rate_hz - 1e-9)))
-    keep = slice(None, None, step)
-    gyro = None if samples.gyro_dps is None else samples.gyro_dps[keep]
-    return SampleBlock(samples.t_s[keep], samples.acc_g[keep], gyro)
+    if not average:
+        keep = slice(None, None, step)
+        gyro = None if samples.gyro_dps is None else samples.gyro_dps[keep]
+        return SampleBlock(samples.t_s[keep], samples.acc_g[keep], gyro)
+    n = len(samples) // step * step
+
+    def mean(x: np.ndarray) -> np.ndarray:
+        return np.asarray(x[:n].reshape(n // step, step, *x.shape[1:]).mean(axis=1))
+
+    gyro = None if samples.gyro_dps is None else mean(samples.gyro_dps)
+    return SampleBlock(mean(samples.t_s), mean(samples.acc_g), gyro)
 
 
-def count(real: RealSet, max_rate_hz: float | None = None) -> Result:
+def count(real: RealSet, max_rate_hz: float | None = None, *, average: bool = True) -> Result:
     config = PipelineConfig.for_lift(Exercise(real.exercise), Placement.WRIST)
-    samples = thin(real.samples, max_rate_hz)
+    samples = thin(real.samples, max_rate_hz, average=average)
     reps = [e for e in RepPipeline(config).run(samples) if isinstance(e, RepEvent)]
     return Result(
         real.name,
@@ -130,20 +142,24 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--worst", type=int, default=20, help="how many of the worst sets to list (20)")
     ap.add_argument("--max-rate-hz", type=float, default=None, help="thin every set to at most this rate (e.g. 12.5)")
+    ap.add_argument(
+        "--pick", action="store_true", help="thin by keeping every k-th sample instead of averaging k (aliases noise)"
+    )
     args = ap.parse_args()
     root = realdata_root()
     start = time.perf_counter()
     results: list[Result] = []
     for loader in (ebbelaar_sets, muvr_sets):
         try:
-            results.extend(count(real, args.max_rate_hz) for real in loader(root))
+            results.extend(count(real, args.max_rate_hz, average=not args.pick) for real in loader(root))
         except FileNotFoundError as exc:
             print(f"skipped: {exc}")
     if not results:
         print(f"no real data under {root} (set REPSENSE_REALDATA)")
         return
     elapsed = time.perf_counter() - start
-    rate = "" if args.max_rate_hz is None else f", thinned to <= {args.max_rate_hz:g} Hz"
+    how = "every k-th sample" if args.pick else "means of k samples"
+    rate = "" if args.max_rate_hz is None else f", thinned to <= {args.max_rate_hz:g} Hz ({how})"
     print(f"{len(results)} labelled wrist sets from {root}{rate}, {elapsed:.1f} s")
 
     table("all", {"all": results})
