@@ -1,8 +1,10 @@
 """Replay throughput: how many times faster than real time the pipeline runs, against just parsing the file.
 
 Builds an hour-long 100 Hz recording from simulated sets with rests between them (written once to a temp
-folder), then times: parsing the file; the pipeline alone on the parsed samples; and the whole replay as the CLI
-runs it (parse + pipeline + set control). Run by hand: ``python bench/bench_replay.py [--minutes 60] [--no-gyro]``.
+folder), then times: parsing the file; the pipeline alone on the parsed samples; the whole replay as the CLI
+runs it (parse + pipeline + set control); and the pipeline on the same samples read as from a wrist, with the
+vertical counter (barbell lifts) and with the periodic one (curls and other lifts).
+Run by hand: ``python bench/bench_replay.py [--minutes 60] [--no-gyro]``.
 """
 
 from __future__ import annotations
@@ -69,6 +71,13 @@ def main() -> None:
 
         t_parse = best_of(lambda: read_recording(path))
         t_pipeline = best_of(lambda: RepPipeline(PipelineConfig.for_lift(Exercise.SQUAT)).run(recording.samples))
+        # The same samples read as from a wrist: the vertical counter (barbell lifts) and the periodic one (curls).
+        t_vertical = best_of(
+            lambda: RepPipeline(PipelineConfig.for_lift(Exercise.SQUAT, Placement.WRIST)).run(recording.samples)
+        )
+        t_periodic = best_of(
+            lambda: RepPipeline(PipelineConfig.for_lift(Exercise.CURL, Placement.WRIST)).run(recording.samples)
+        )
 
         def full() -> None:
             rec = read_recording(path)
@@ -81,6 +90,8 @@ def main() -> None:
         print(f"parse only        {t_parse:6.2f} s  {duration / t_parse:8.0f}x real time")
         print(f"pipeline only     {t_pipeline:6.2f} s  {duration / t_pipeline:8.0f}x real time")
         print(f"replay (CLI path) {t_full:6.2f} s  {duration / t_full:8.0f}x real time")
+        print(f"wrist, vertical   {t_vertical:6.2f} s  {duration / t_vertical:8.0f}x real time  (pipeline only)")
+        print(f"wrist, periodic   {t_periodic:6.2f} s  {duration / t_periodic:8.0f}x real time  (pipeline only)")
 
 
 if __name__ == "__main__":
