@@ -25,7 +25,8 @@ window that proves the rhythm arrives: their events carry their own times and th
 
 Velocity is estimated from the vertical motion, as ``WristRepCounter`` does it (a leaky integral of the
 band-passed vertical specific force): the rep's concentric is the biggest rise of the wrist in it, and its MCV
-that rise over its duration. Every rep carries ``velocity_estimated``.
+that rise over its duration. Every rep carries ``velocity_estimated``; one that starts within ``settle_s`` of the
+restart after a gap also carries ``data_gap``, and its velocity sets no reference.
 
 Limits: a wrist sees its own arm, so alternating dumbbell curls count one arm's reps. Causal, explicit state,
 any block size.
@@ -88,6 +89,7 @@ class PeriodicState:
     window_t: np.ndarray = field(default_factory=lambda: np.zeros(0))
     since_hop: int = 0
     kept_since_start: int = 0  # analysis samples since the filters (re)started
+    restart_t: float | None = None  # the first sample after a gap (nan until it comes; None: no gap yet)
     axis: np.ndarray | None = None
     polarity: float | None = None
     periodic: bool = False
@@ -120,7 +122,9 @@ class PeriodicRepCounter:
         a stream. Then the filters and the window start over; the set (count, last rep, best rep) goes on."""
         events = self.flush(noticed_at_s)
         old = self.state
-        self.state = PeriodicState(last_rep_t=old.last_rep_t, rep_count=old.rep_count, best_mcv=old.best_mcv)
+        self.state = PeriodicState(
+            last_rep_t=old.last_rep_t, rep_count=old.rep_count, best_mcv=old.best_mcv, restart_t=math.nan
+        )
         return events
 
     def feed(self, t_s: np.ndarray, acc_g: np.ndarray, s_g: np.ndarray, enabled_at_s: np.ndarray) -> list[RepEvent]:
@@ -128,6 +132,8 @@ class PeriodicRepCounter:
         if len(t_s) == 0:
             return []
         acc = np.asarray(acc_g, dtype=float)
+        if st.restart_t is not None and math.isnan(st.restart_t):
+            st.restart_t = float(t_s[0])
         if st.recent is None:
             # Start every filter as if the first sample had always been there.
             st.recent = np.repeat(acc[:1], cfg.despike_samples - 1, axis=0)
@@ -281,7 +287,11 @@ class PeriodicRepCounter:
         rising = v[slice(*max(runs, key=lambda run: float(v[run[0] : run[1]].sum())))] if runs else v[:0]
         rom = float(rising.sum() * dt)
         mcv = rom / (len(rising) * dt) if len(rising) else 0.0
-        st.best_mcv = max(st.best_mcv, mcv)
+        flags = [RepFlag.VELOCITY_ESTIMATED]
+        if st.restart_t is not None and t_start - st.restart_t < self.config.settle_s:
+            flags.append(RepFlag.DATA_GAP)  # the velocity filter was still settling after a gap: no reference
+        else:
+            st.best_mcv = max(st.best_mcv, mcv)
         st.rep_count += 1
         st.last_rep_t = t_end
         return RepEvent(
@@ -293,5 +303,5 @@ class PeriodicRepCounter:
             peak_velocity_m_s=float(rising.max(initial=0.0)),
             rom_m=rom,
             velocity_loss=max(0.0, 1.0 - mcv / st.best_mcv) if st.best_mcv > 0.0 else 0.0,
-            flags=(RepFlag.VELOCITY_ESTIMATED,),
+            flags=tuple(flags),
         )

@@ -16,7 +16,9 @@ A lobe counts as a rep when its displacement reaches ``lobe_fraction`` of the me
 ``min_lobe_m`` in any case (the only test before there are recent lobes), and it ends at least ``refractory_s``
 after the previous rep. ``min_lobe_m`` sits above the 4-10 cm a bar rises when it is unracked, so that racking,
 unracking and set-up moves are not counted before the first rep gives a reference. The rep's velocity is an
-estimate (band-passing changes the profile), so every rep carries ``velocity_estimated``. Causal, explicit
+estimate (band-passing changes the profile), so every rep carries ``velocity_estimated``; a rep that starts
+within ``settle_s`` of the restart after a gap also carries ``data_gap`` (the wrist may have been moving when
+the samples came back), and its velocity sets no reference for velocity loss. Causal, explicit
 state, any block size.
 """
 
@@ -46,6 +48,7 @@ class WristConfig:
     refractory_s: float = 0.8
     reference_lobes: int = 5
     start_g: float = 1.0
+    settle_s: float = 3.0  # after a gap, the filters' memory: three time constants at 0.15 Hz
 
 
 @dataclass(slots=True)
@@ -60,6 +63,8 @@ class WristState:
     lobes: list[float] = field(default_factory=list)
     rep_count: int = 0
     best_mcv: float = 0.0
+    after_gap: bool = False  # the filters restarted after a gap ...
+    restart_t: float | None = None  # ... at this sample
 
 
 class WristRepCounter:
@@ -79,7 +84,7 @@ class WristRepCounter:
         """The filters start over; the set (count, reference lobes, best rep) goes on."""
         old = self.state
         self.state = WristState(
-            last_rep_t=old.last_rep_t, lobes=old.lobes, rep_count=old.rep_count, best_mcv=old.best_mcv
+            last_rep_t=old.last_rep_t, lobes=old.lobes, rep_count=old.rep_count, best_mcv=old.best_mcv, after_gap=True
         )
 
     def feed(self, t_s: np.ndarray, s_g: np.ndarray, enabled_at_s: np.ndarray) -> list[RepEvent]:
@@ -87,6 +92,8 @@ class WristRepCounter:
         events: list[RepEvent] = []
         if len(t_s) == 0:
             return events
+        if st.after_gap and st.restart_t is None:
+            st.restart_t = float(t_s[0])
         if st.zi is None:
             # Start the band-pass settled on 1 g, the mean vertical specific force, not on the first sample: a
             # recording may start mid-movement, and that sample's offset from 1 g would ring for seconds.
@@ -125,7 +132,13 @@ class WristRepCounter:
         if duration <= 0.0:
             return
         mcv = lobe / duration
-        st.best_mcv = max(st.best_mcv, mcv)
+        flags = [RepFlag.VELOCITY_ESTIMATED]
+        if st.restart_t is not None and st.lobe_start_t - st.restart_t < cfg.settle_s:
+            # The wrist was moving when the samples came back, and the restarted filters had not caught up: the
+            # count stands, the velocity sets no reference.
+            flags.append(RepFlag.DATA_GAP)
+        else:
+            st.best_mcv = max(st.best_mcv, mcv)
         st.rep_count += 1
         st.last_rep_t = t_end
         events.append(
@@ -137,7 +150,7 @@ class WristRepCounter:
                 mean_velocity_m_s=mcv,
                 peak_velocity_m_s=st.lobe_peak,
                 rom_m=lobe,
-                velocity_loss=max(0.0, 1.0 - mcv / st.best_mcv),
-                flags=(RepFlag.VELOCITY_ESTIMATED,),
+                velocity_loss=max(0.0, 1.0 - mcv / st.best_mcv) if st.best_mcv > 0.0 else 0.0,
+                flags=tuple(flags),
             )
         )

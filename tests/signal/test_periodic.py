@@ -139,3 +139,23 @@ def test_after_a_gap_curls_still_end_at_lockout():
     after = [e.t_end_s for e in events if isinstance(e, RepEvent) and e.t_end_s > sim.samples.t_s[0] + 16.0]
     assert len(after) >= 3
     assert all(min(abs(truth - t_end)) < 0.6 for t_end in after), after
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_reps_right_after_a_gap_set_no_velocity_reference(seed):
+    """The vertical velocity filter restarts after a gap too: a rep that starts within 3 s of it counts, flagged
+    ``data_gap``, and velocity loss is measured against the other reps."""
+    sim = wrist_set(WristMotion.CURL, seed, n_reps=12)
+    t = sim.samples.t_s - sim.samples.t_s[0]
+    keep = (t < 12.0) | (t > 14.5)
+    gapped = SampleBlock(sim.samples.t_s[keep], sim.samples.acc_g[keep], sim.samples.gyro_dps[keep])
+    events = RepPipeline(PipelineConfig.for_lift(Exercise.CURL, Placement.WRIST)).run(gapped)
+    (gap,) = [e for e in events if isinstance(e, GapEvent)]
+    reps = [e for e in events if isinstance(e, RepEvent)]
+    resumed = gap.t_s + gap.duration_s
+    flagged = [RepFlag.DATA_GAP in r.flags for r in reps]
+    assert flagged == [resumed <= r.t_start_s < resumed + 3.0 for r in reps]
+    best = 0.0
+    for rep, gap_flag in zip(reps, flagged, strict=True):
+        best = best if gap_flag else max(best, rep.mean_velocity_m_s)
+        assert rep.velocity_loss == pytest.approx(max(0.0, 1.0 - rep.mean_velocity_m_s / best) if best else 0.0)
