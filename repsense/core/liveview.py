@@ -17,7 +17,7 @@ from rich.text import Text
 from repsense.core.live import EndReason, LiveStatus
 from repsense.core.session import SessionEvent, SessionResult
 from repsense.core.setcontrol import SetConfig, SetMode
-from repsense.core.view import SetView, unseen_words
+from repsense.core.view import SetView, mode_text, unseen_words
 from repsense.events import Exercise, FailedRepEvent, GapEvent, Placement, RepEvent, SetEnded, UnseenRepsEvent
 from repsense.firmware_bridge.links import LinkEvent, LinkEventKind, LinkHealth
 
@@ -47,12 +47,6 @@ def big(text: str, style: str = "bold") -> Text:
     """``text`` (digits and the letters of STOP) five rows tall."""
     rows = [" ".join(_GLYPHS[ch][row] for ch in text if ch in _GLYPHS) for row in range(5)]
     return Text("\n".join(rows), style=style)
-
-
-def mode_text(config: SetConfig) -> str:
-    if config.mode == SetMode.FIXED:
-        return f"fixed {config.target_reps} reps"
-    return f"AMRAP, stop at {config.velocity_loss:.0%} velocity loss"
 
 
 def health_text(status: LiveStatus, port: str) -> Text:
@@ -89,7 +83,7 @@ class RichLiveView:
     ) -> None:
         self.console = console
         self.port = port
-        self.title = f"repsense live · {exercise} on the {placement} · {mode_text(config)}"
+        self.title = f"repsense live · {exercise} on the {placement} · {mode_text(config, placement)}"
         self.config = config
         self.reps: list[RepEvent] = []
         self.notes: list[Text] = []

@@ -19,6 +19,15 @@ from repsense.events import Exercise, FailedRepEvent, GapEvent, Placement, RepEv
 BAR_WIDTH = 24
 
 
+def mode_text(config: SetConfig, placement: Placement) -> str:
+    """The set's mode as the views say it: its target, or when velocity loss stops it."""
+    if config.mode == SetMode.FIXED:
+        return f"fixed {config.target_reps} reps"
+    confirm = config.confirm_estimated if placement == Placement.WRIST else config.confirm
+    in_a_row = f" on {confirm} reps in a row" if confirm > 1 else ""
+    return f"AMRAP, stop at {config.velocity_loss:.0%} velocity loss{in_a_row}"
+
+
 def unseen_words(event: UnseenRepsEvent) -> str:
     """One line on reps a gap hid, for the terminal views."""
     reps = f"{event.reps} rep{'' if event.reps == 1 else 's'}"
@@ -42,14 +51,12 @@ class SetView:
     ) -> None:
         """Print what is being run. Times are shown from ``t0_s``, the recording's first sample."""
         self.t0_s = t0_s
-        mode = (
-            f"fixed {config.target_reps} reps"
-            if config.mode == SetMode.FIXED
-            else f"AMRAP, stop at {config.velocity_loss:.0%} velocity loss"
-        )
-        mvt = "" if config.min_velocity_m_s is None else f", minimal velocity {config.min_velocity_m_s:.2f} m/s"
+        # On the wrist, velocity is an estimate: the absolute minimal velocity does not apply (see setcontrol).
+        mvt = ""
+        if config.min_velocity_m_s is not None and placement != Placement.WRIST:
+            mvt = f", minimal velocity {config.min_velocity_m_s:.2f} m/s"
         self.console.print(Text.assemble(("repsense ", "bold"), source))
-        self.console.print(f"{exercise} on the {placement}, {mode}{mvt}")
+        self.console.print(f"{exercise} on the {placement}, {mode_text(config, placement)}{mvt}")
         self.console.print()
 
     def show(self, event: SessionEvent, config: SetConfig) -> None:

@@ -116,3 +116,13 @@ def test_replay_says_how_many_reps_a_sensor_gap_hid(tmp_path, capsys):
     stop = json.loads(capsys.readouterr().out)["stop"]
     assert (stop["rep"], stop["reason"]) == (target - 1, "target_reached")
     assert stop["detail"] == f"{target} of {target} reps done (1 unseen in a sensor gap)"
+
+
+def test_the_header_says_the_stop_rules_that_apply_on_the_wrist(capsys):
+    """On the wrist velocity loss must hold for two reps and no minimal velocity applies: the header says so."""
+    assert main(["replay", str(SAMPLES / "curl_wrist_50hz_nogyro.csv"), "--exercise", "bench"]) == 0
+    header = capsys.readouterr().out.splitlines()[1]
+    assert header == "bench on the wrist, AMRAP, stop at 20% velocity loss on 2 reps in a row"
+    assert main(["replay", str(DEMO)]) == 0
+    header = capsys.readouterr().out.splitlines()[1]
+    assert header == "squat on the bar, AMRAP, stop at 20% velocity loss, minimal velocity 0.30 m/s"
