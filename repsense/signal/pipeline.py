@@ -2,8 +2,8 @@
 
 ``SampleBlock`` -> uniform grid -> vertical specific force -> rep segmenter -> events. Feed it blocks of any size
 in order; it returns the events each block completed. ``flush()`` ends the stream. After a gap in the samples,
-the first rep is followed by an ``UnseenRepsEvent`` when the set's rhythm shows reps were made in the gap
-(``repsense.signal.unseen``).
+the rep that shows the set's rhythm across it is followed by an ``UnseenRepsEvent`` when reps were made in the
+gap (``repsense.signal.unseen``).
 """
 
 from __future__ import annotations
@@ -167,9 +167,7 @@ class RepPipeline:
         out: list[PipelineEvent] = []
         for event in events:
             out.append(event)
-            unseen = self._unseen.see(event)
-            if unseen is not None:
-                out.append(unseen)
+            out.extend(self._unseen.see(event))
         return out
 
     def run(self, block: SampleBlock) -> list[PipelineEvent]:

@@ -61,22 +61,22 @@ class UnseenState:
 
 
 class UnseenReps:
-    """Feed it every event the pipeline emits, in order; it returns the ``UnseenRepsEvent`` to emit after a rep
-    when the rhythm shows that a gap before it hid reps."""
+    """Feed it every event the pipeline emits, in order; it returns the ``UnseenRepsEvent``s to emit after it (a
+    rep that shows, with the reps before it, that a gap hid reps)."""
 
     def __init__(self, config: UnseenConfig | None = None) -> None:
         self.config = config or UnseenConfig()
         self.state = UnseenState()
 
-    def see(self, event: PipelineEvent) -> UnseenRepsEvent | None:
+    def see(self, event: PipelineEvent) -> list[UnseenRepsEvent]:
         cfg, st = self.config, self.state
         if isinstance(event, GapEvent):
             if st.gap_start_s is None:
                 st.gap_start_s = event.t_s
             st.gap_end_s = event.t_s + event.duration_s
-            return None
+            return []
         if not isinstance(event, RepEvent):
-            return None
+            return []
         if st.gap_start_s is not None and st.rep_ends:
             st.waiting.append(_Span(st.rep_ends[-1], event.t_end_s, st.gap_start_s, st.gap_end_s))
             st.across.add(event.t_end_s)
@@ -86,14 +86,15 @@ class UnseenReps:
         if len(st.rep_ends) > keep:
             del st.rep_ends[:-keep]
             st.across &= set(st.rep_ends)
-        found = None
+        found = []
         for span in list(st.waiting):
             period = self._tempo(span)
             if period is None and len(st.rep_ends) < keep:
                 continue  # not enough reps yet: wait for the next one
             st.waiting.remove(span)
-            if period is not None and found is None:
-                found = self._missing(span, period, event.detected_at_s)
+            missing = None if period is None else self._missing(span, period, event.detected_at_s)
+            if missing is not None:
+                found.append(missing)
         return found
 
     def _tempo(self, span: _Span) -> float | None:

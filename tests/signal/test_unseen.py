@@ -20,7 +20,7 @@ def rep(t_end: float, detected_at: float | None = None) -> RepEvent:
 
 def said(events) -> list[UnseenRepsEvent]:
     unseen = UnseenReps()
-    return [found for found in map(unseen.see, events) if found is not None]
+    return [found for event in events for found in unseen.see(event)]
 
 
 def test_a_gap_that_swallowed_one_rep_of_a_steady_set():
@@ -35,6 +35,11 @@ def test_two_reps_in_a_longer_gap_and_gaps_with_no_rep_between_them_are_one():
     events = [rep(2.0), rep(4.0), rep(6.0), GapEvent(6.3, 1.5), GapEvent(8.0, 3.0), rep(12.0)]
     (found,) = said(events)
     assert (found.reps, found.gap_t_s, found.gap_duration_s) == (2, 6.3, 4.7)
+
+
+def test_two_gaps_settled_by_the_same_rep_are_both_told():
+    events = [rep(2.0), GapEvent(2.5, 2.0), rep(6.0), GapEvent(6.5, 2.0), rep(10.0), rep(12.0), rep(14.0)]
+    assert [(f.gap_t_s, f.reps) for f in said(events)] == [(2.5, 1), (6.5, 1)]
 
 
 def test_the_tempo_may_come_from_the_reps_after_the_gap():
