@@ -89,7 +89,8 @@ class PeriodicState:
     window_t: np.ndarray = field(default_factory=lambda: np.zeros(0))
     since_hop: int = 0
     kept_since_start: int = 0  # analysis samples since the filters (re)started
-    restart_t: float | None = None  # the first sample after a gap (nan until it comes; None: no gap yet)
+    after_gap: bool = False  # the filters restarted after a gap ...
+    restart_t: float | None = None  # ... at this sample
     axis: np.ndarray | None = None
     polarity: float | None = None
     periodic: bool = False
@@ -123,7 +124,7 @@ class PeriodicRepCounter:
         events = self.flush(noticed_at_s)
         old = self.state
         self.state = PeriodicState(
-            last_rep_t=old.last_rep_t, rep_count=old.rep_count, best_mcv=old.best_mcv, restart_t=math.nan
+            last_rep_t=old.last_rep_t, rep_count=old.rep_count, best_mcv=old.best_mcv, after_gap=True
         )
         return events
 
@@ -132,7 +133,7 @@ class PeriodicRepCounter:
         if len(t_s) == 0:
             return []
         acc = np.asarray(acc_g, dtype=float)
-        if st.restart_t is not None and math.isnan(st.restart_t):
+        if st.after_gap and st.restart_t is None:
             st.restart_t = float(t_s[0])
         if st.recent is None:
             # Start every filter as if the first sample had always been there.
