@@ -21,7 +21,8 @@ modulo 2 (``half``), and the "per data set and half" table shows both, so a gap 
 to the files. ``--max-rate-hz 12.5`` brings every set down to that rate or below (MetaMotion's default export
 rate): what the counter loses at low rates. Each new sample is the mean of k, as a sensor's own filter smooths
 before it sends at a low rate; ``--pick`` keeps every k-th sample instead, which lets the noise above the new
-Nyquist rate alias into the rep band, something a real sensor at that rate does not do.
+Nyquist rate alias into the rep band, something a real sensor at that rate does not do. ``--no-gyro`` leaves out
+ebbelaar's gyroscope, as for a band that has none.
 
 The data lives outside the repo (see ``bench/realdata.py``). Run by hand: ``python bench/bench_realdata.py``.
 """
@@ -88,9 +89,11 @@ def thin(samples: SampleBlock, max_rate_hz: float | None, *, average: bool = Tru
     return SampleBlock(mean(samples.t_s), mean(samples.acc_g), gyro)
 
 
-def count(real: RealSet, max_rate_hz: float | None = None, *, average: bool = True) -> Result:
+def count(real: RealSet, max_rate_hz: float | None = None, *, average: bool = True, gyro: bool = True) -> Result:
     config = PipelineConfig.for_lift(Exercise(real.exercise), Placement.WRIST)
     samples = thin(real.samples, max_rate_hz, average=average)
+    if not gyro:
+        samples = SampleBlock(samples.t_s, samples.acc_g, None)
     reps = [e for e in RepPipeline(config).run(samples) if isinstance(e, RepEvent)]
     return Result(
         real.name,
@@ -145,13 +148,16 @@ def main() -> None:
     ap.add_argument(
         "--pick", action="store_true", help="thin by keeping every k-th sample instead of averaging k (aliases noise)"
     )
+    ap.add_argument("--no-gyro", action="store_true", help="leave out the gyroscope (ebbelaar has one)")
     args = ap.parse_args()
     root = realdata_root()
     start = time.perf_counter()
     results: list[Result] = []
     for loader in (ebbelaar_sets, muvr_sets):
         try:
-            results.extend(count(real, args.max_rate_hz, average=not args.pick) for real in loader(root))
+            results.extend(
+                count(real, args.max_rate_hz, average=not args.pick, gyro=not args.no_gyro) for real in loader(root)
+            )
         except FileNotFoundError as exc:
             print(f"skipped: {exc}")
     if not results:
@@ -160,7 +166,8 @@ def main() -> None:
     elapsed = time.perf_counter() - start
     how = "every k-th sample" if args.pick else "means of k samples"
     rate = "" if args.max_rate_hz is None else f", thinned to <= {args.max_rate_hz:g} Hz ({how})"
-    print(f"{len(results)} labelled wrist sets from {root}{rate}, {elapsed:.1f} s")
+    gyro = ", without the gyroscope" if args.no_gyro else ""
+    print(f"{len(results)} labelled wrist sets from {root}{rate}{gyro}, {elapsed:.1f} s")
 
     table("all", {"all": results})
     by_dataset: dict[str, list[Result]] = defaultdict(list)
