@@ -215,7 +215,8 @@ def report_from_session(
         "mode": str(cfg.mode),
         "target_reps": cfg.target_reps,
         "velocity_loss_limit": cfg.velocity_loss,
-        "min_velocity_m_s": cfg.min_velocity_m_s,
+        # On the wrist, velocity is an estimate and no minimal velocity applies (see setcontrol).
+        "min_velocity_m_s": None if result.placement == Placement.WRIST else cfg.min_velocity_m_s,
         "stop_rep": stop_rep,
         "stop_reason": None if stop is None else str(stop.reason),
         "stop_detail": "" if stop is None else stop.detail,
@@ -261,7 +262,9 @@ def report_from_set_row(row: SetRow, *, trace: VerticalTrace | None = None, **de
         "set_id": row.id,
         "target_reps": row.target_reps,
         "velocity_loss_limit": row.vl_threshold,
-        "min_velocity_m_s": None if exercise is None else MIN_VELOCITY_M_S.get(exercise),
+        "min_velocity_m_s": (
+            None if exercise is None or row.placement == Placement.WRIST else MIN_VELOCITY_M_S.get(exercise)
+        ),
         "stop_rep": row.stop_rep,
         "stop_reason": row.stop_reason,
         "stop_detail": row.stop_detail,

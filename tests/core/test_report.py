@@ -111,6 +111,21 @@ def test_report_from_a_recording_writes_html_and_pngs(tmp_path, capsys):
     ]
 
 
+def test_a_wrist_report_draws_no_minimal_velocity(tmp_path):
+    """On the wrist no minimal velocity applies to the estimated velocities, so the report does not draw one."""
+    wrist = report_from_session(replay_of(SAMPLES / "curl_wrist_50hz_nogyro.csv", Exercise.BENCH, Placement.WRIST))
+    bar = report_from_session(replay_of(SQUAT, Exercise.BENCH, Placement.BAR))
+    assert (wrist.min_velocity_m_s, bar.min_velocity_m_s) == (None, 0.17)
+    for report, drawn in ((wrist, False), (bar, True)):
+        html = render_html(report, {name: png_bytes(fig) for name, fig in figures(report).items()})
+        assert ("minimal velocity" in html) == drawn
+
+
+def replay_of(path: Path, exercise: Exercise, placement: Placement):
+    session = SetSession(exercise, placement, SetConfig.for_lift(exercise), source=str(path))
+    return replay(load_any(path).samples, session)
+
+
 def test_report_to_one_png_file_stacks_the_figures(tmp_path):
     target = tmp_path / "set.png"
     assert main(["report", str(SQUAT), "--png", str(target), "--mode", "fixed", "--reps", "5"]) == 0
