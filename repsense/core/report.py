@@ -155,6 +155,7 @@ class SetReport:
     good_reps: int | None = None
     advice: str | None = None
     failed: tuple[tuple[float, float], ...] = ()  # failed attempts: (start s, stall s)
+    unseen_reps: int = 0  # reps a sensor gap hid, by the set's rhythm: not counted
     trace: VerticalTrace | None = None
     trace_note: str | None = None  # why there is no trace figure
     trends: tuple[TrendPoint, ...] = ()
@@ -223,6 +224,7 @@ def report_from_session(
         "stop_t_s": None if stop is None else stop.t_s,
         "good_reps": count_good_reps(result) if good_reps is None else good_reps,
         "failed": tuple((f.t_start_s, f.t_stall_s) for f in result.failed),
+        "unseen_reps": sum(u.reps for u in result.unseen),
         "trace": trace,
     }
     fields.update(details)
@@ -342,6 +344,11 @@ def summary_text(report: SetReport) -> str:
         )
     if report.failed:
         parts.append(f"{count_text(len(report.failed), 'failed attempt')} (stalled and went back down).")
+    if report.unseen_reps:
+        parts.append(
+            f"About {count_text(report.unseen_reps, 'more rep')} went unseen in a sensor gap "
+            "(by the rhythm of the set): not counted."
+        )
     bad = [r for r in in_set if BAD_FORM_FLAGS.intersection(r.flags)]
     if bad:
         listed = ", ".join(f"rep {r.index} ({_flag_words(r.flags, short=True)})" for r in bad)
