@@ -18,7 +18,16 @@ from repsense.core.live import EndReason, LiveStatus
 from repsense.core.session import SessionEvent, SessionResult
 from repsense.core.setcontrol import SetConfig, SetMode
 from repsense.core.view import SetView, mode_text, unseen_words
-from repsense.events import Exercise, FailedRepEvent, GapEvent, Placement, RepEvent, SetEnded, UnseenRepsEvent
+from repsense.events import (
+    Exercise,
+    FailedRepEvent,
+    GapEvent,
+    Placement,
+    RepEvent,
+    RepFlag,
+    SetEnded,
+    UnseenRepsEvent,
+)
 from repsense.firmware_bridge.links import LinkEvent, LinkEventKind, LinkHealth
 
 BAR_WIDTH = 40
@@ -86,6 +95,7 @@ class RichLiveView:
         self.title = f"repsense live · {exercise} on the {placement} · {mode_text(config, placement)}"
         self.config = config
         self.reps: list[RepEvent] = []
+        self.unseen = 0
         self.notes: list[Text] = []
         self.stop: SetEnded | None = None
         self.status: LiveStatus | None = None
@@ -105,6 +115,7 @@ class RichLiveView:
             elif isinstance(event, GapEvent):
                 self.notes.append(Text(f"~ no data for {event.duration_s:.1f} s (sensor gap)", "yellow"))
             elif isinstance(event, UnseenRepsEvent):
+                self.unseen += event.reps
                 self.notes.append(Text(f"? {unseen_words(event)}", "yellow"))
             elif isinstance(event, SetEnded) and self.stop is None:
                 self.stop = event
@@ -153,14 +164,17 @@ class RichLiveView:
         return Panel(Group(*parts), title=self.title, title_align="left")
 
     def _count_label(self) -> str:
-        if self.config.mode == SetMode.FIXED:
-            return f"reps\nof {self.config.target_reps}"
-        return "reps"
+        label = f"reps\nof {self.config.target_reps}" if self.config.mode == SetMode.FIXED else "reps"
+        if self.unseen:
+            label += f"\n+{self.unseen} unseen in a gap"
+        return label
 
     def _bars(self) -> RenderableType:
         if not self.reps:
             return Text("waiting for the first rep ...", "dim")
-        best = max(r.mean_velocity_m_s for r in self.reps)
+        # As set control does it: a rep measured across lost samples is no reference.
+        references = [r for r in self.reps if RepFlag.DATA_GAP not in r.flags] or self.reps
+        best = max(r.mean_velocity_m_s for r in references)
         scale = max(best * 1.15, 0.1)
         threshold = best * (1.0 - self.config.velocity_loss) if self.config.mode == SetMode.AMRAP else None
         mark = None if threshold is None else min(BAR_WIDTH - 1, round(BAR_WIDTH * threshold / scale))

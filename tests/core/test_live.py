@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 from collections.abc import AsyncGenerator
 from pathlib import Path
@@ -17,7 +18,7 @@ from repsense.core.liveview import PlainLiveView, QuietLiveView, RichLiveView
 from repsense.core.session import SessionEvent, SessionResult, SetSession, replay
 from repsense.core.setcontrol import SetConfig, SetMode
 from repsense.errors import LinkError
-from repsense.events import Exercise, GapEvent, Placement, RepEvent, SetEnded, StopReason, UnseenRepsEvent
+from repsense.events import Exercise, GapEvent, Placement, RepEvent, RepFlag, SetEnded, StopReason, UnseenRepsEvent
 from repsense.firmware_bridge.links import LinkEvent, LinkEventKind, LinkHealth, MemoryLink
 from repsense.firmware_bridge.recording import read_recording
 from repsense.firmware_bridge.simulator import random_config, simulate_set
@@ -235,6 +236,21 @@ def test_views_say_what_a_gap_hid(view_class):
     text = buffer.getvalue()
     assert "no data for 2.4 s" in text
     assert "about 1 rep made in the 2.4 s gap" in text and "not counted" in text
+    if view_class is RichLiveView:
+        assert "+1 unseen in a gap" in text
+
+
+def test_the_stop_line_is_drawn_from_reps_measured_whole():
+    """A rep flagged data_gap (its velocity read while the filters settled) does not move the stop line."""
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, width=100, color_system=None)
+    view = RichLiveView(console, "/dev/pts/9", SQUAT, Placement.WRIST, SetConfig.for_lift(SQUAT))
+    events, _, status = a_set()
+    settling = dataclasses.replace(events[2], mean_velocity_m_s=1.5, flags=(RepFlag.DATA_GAP,))
+    view.tick(status)
+    view.events([events[0], events[1], settling])
+    view.close()
+    assert "stop below 0.60 m/s" in buffer.getvalue()  # 20 % below rep 1's 0.75 m/s, not below 1.5
 
 
 def test_rich_view_draws_the_threshold_line_and_big_digits():
