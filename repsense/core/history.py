@@ -75,7 +75,8 @@ AdviceFn = Callable[["History", SetRow], tuple[str | None, str | None] | None]
 _SET_COLUMNS = (
     "sets.id, sets.session_id, sessions.started_at, sessions.sensor, sessions.source, exercise, placement, load_kg, "
     "load_unit, plan_text, set_number, mode, target_reps, vl_threshold, stop_reason, stop_detail, stop_rep, reps, "
-    "good_reps, best_mcv, vl_at_stop, advice_verdict, advice_text, recording_path, created_at, corrected_at"
+    "good_reps, best_mcv, vl_at_stop, advice_verdict, advice_text, recording_path, created_at, corrected_at, "
+    "unseen_reps"
 )
 _REP_COLUMNS = "idx, t_start_s, t_end_s, mcv_m_s, peak_m_s, rom_m, velocity_loss, flags, counted, added_by_user"
 
@@ -243,8 +244,8 @@ class History:
             cur = conn.execute(
                 "INSERT INTO sets (session_id, exercise, placement, load_kg, load_unit, plan_text, set_number, mode, "
                 "target_reps, vl_threshold, stop_reason, stop_detail, stop_rep, reps, good_reps, best_mcv, vl_at_stop, "
-                "advice_verdict, advice_text, recording_path, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "advice_verdict, advice_text, recording_path, created_at, unseen_reps) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     session_id,
                     record.exercise,
@@ -267,6 +268,7 @@ class History:
                     record.advice_text,
                     record.recording_path,
                     now,
+                    record.unseen_reps,
                 ),
             )
             set_id = cur.lastrowid

@@ -45,6 +45,7 @@ SET_FIELDS = (
     "recording_path",
     "created_at",
     "corrected_at",
+    "unseen_reps",
 )
 #: The rep columns of the per-rep CSV, after the set columns, each prefixed ``rep_``.
 REP_FIELDS = tuple(f"rep_{k}" for k in RepRow(0, None, None, None, None, None, None).to_dict())

@@ -133,6 +133,7 @@ class SetRecord:
     advice_verdict: str | None = None
     advice_text: str | None = None
     recording_path: str | None = None
+    unseen_reps: int = 0  # reps a sensor gap hid, by the set's rhythm: not counted
     started_at: dt.datetime | None = None  # the session's start; now when None
     sensor: str = ""
     source: str = ""
@@ -167,6 +168,7 @@ class SetRecord:
             "stop_rep": stop_rep,
             "source": result.source,
             "reps": reps,
+            "unseen_reps": sum(u.reps for u in result.unseen),
         }
         base.update(fields)
         return cls(**base)
@@ -203,6 +205,7 @@ class SetRow:
     recording_path: str | None
     created_at: dt.datetime
     corrected_at: dt.datetime | None
+    unseen_reps: int = 0
     reps: tuple[RepRow, ...] = ()
 
     @property
@@ -245,5 +248,6 @@ class SetRow:
             "recording_path": self.recording_path,
             "created_at": to_iso(self.created_at),
             "corrected_at": None if self.corrected_at is None else to_iso(self.corrected_at),
+            "unseen_reps": self.unseen_reps,
             "rep_rows": [r.to_dict() for r in self.reps],
         }

@@ -64,8 +64,13 @@ CREATE TABLE reps (
 ) WITHOUT ROWID;
 """
 
+#: Version 2: reps a sensor gap hid, by the set's rhythm (``UnseenRepsEvent``); never counted as reps.
+_V2 = """
+ALTER TABLE sets ADD COLUMN unseen_reps INTEGER NOT NULL DEFAULT 0 CHECK (unseen_reps >= 0);
+"""
+
 #: Migration n brings schema version n - 1 to n. Append to change the schema; never edit a released entry.
-MIGRATIONS: tuple[str, ...] = (_V1,)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 
 
 def statements(script: str) -> Iterator[str]:

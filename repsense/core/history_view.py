@@ -57,6 +57,9 @@ def print_set(out: Console, row: SetRow) -> None:
         out.print(f"advice: {row.advice_text}", markup=False)
     if row.corrected_at:
         out.print(f"corrected by hand on {_local(row.corrected_at)}", markup=False)
+    if row.unseen_reps:
+        out.print(f"about {row.unseen_reps} more made in a sensor gap: unseen, not counted", markup=False)
+        out.print(f"  if you made them: repsense correct {row.id} --add-rep {row.unseen_reps}", markup=False)
     table = Table(box=box.SIMPLE_HEAD)
     for name in ("rep", "MCV m/s", "peak m/s", "ROM m", "VL", "flags", ""):
         table.add_column(name, justify="left" if name in ("flags", "") else "right")

@@ -272,6 +272,7 @@ def report_from_set_row(row: SetRow, *, trace: VerticalTrace | None = None, **de
         "stop_detail": row.stop_detail,
         "stop_t_s": next((r.t_end_s for r in reps if r.index == row.stop_rep), None),
         "good_reps": row.good_reps,
+        "unseen_reps": row.unseen_reps,
         "advice": row.advice_text,
         "trace": trace,
         "trend_highlight": row.started_at.date(),

@@ -127,8 +127,7 @@ class SetView:
         if unseen:
             table.add_row(
                 "unseen reps",
-                f"about {unseen} in the gaps, not counted (if you made them: repsense history correct SET "
-                f"--add-rep {unseen})",
+                f"about {unseen} in the gaps, not counted (if you made them: repsense correct SET --add-rep {unseen})",
             )
         table.add_row("recording", f"{result.samples} samples, {result.duration_s:.1f} s")
         self.console.print()

@@ -3,7 +3,7 @@
 When a link drops for a few seconds mid-set, the reps made meanwhile are not in the data, and no counter can see
 them (in 4 of ebbelaar_metamotion's 57 real wrist sets the link dropped for 2-3.5 s). They are not counted: an
 unseen rep has no velocity and no form to judge. But the lifter should hear that the count may be short, and by
-how much, so that they can add the reps they made (``repsense history correct SET --add-rep N``).
+how much, so that they can add the reps they made (``repsense correct SET --add-rep N``).
 
 The estimate comes from the rhythm of the reps around the gap. It is given only when that rhythm is clear:
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -11,6 +12,7 @@ import sys
 from argparse import Namespace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from repsense.core.cli import main
@@ -18,6 +20,7 @@ from repsense.core.cli_history import default_db_path, default_set_number, parse
 from repsense.core.history import History, RepRow, SetRecord
 from repsense.core.plan import parse_plan
 from repsense.events import Exercise
+from repsense.firmware_bridge.simulator import random_config, simulate_set, write_simulated
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "sample_recordings" / "squat_amrap_walkout_100hz.csv"
@@ -114,7 +117,7 @@ def test_export_json_round_trips_every_stored_number(saved, capsys):
     code, out, _ = cli(capsys, "export", "--format", "json", "--db", str(saved))
     assert code == 0
     document = json.loads(out)
-    assert (document["format"], document["version"], document["schema_version"]) == ("repsense-history", 1, 1)
+    assert (document["format"], document["version"], document["schema_version"]) == ("repsense-history", 1, 2)
     with History(saved) as history:
         stored = [history.get_set(1).to_dict(), history.get_set(2).to_dict()]
     assert document["sets"] == stored  # oldest first, every float exactly
@@ -340,3 +343,27 @@ def test_endurance_beats_the_number_from_an_earlier_day_and_a_correction_recheck
     with History(db) as history:
         row = history.get_set(2)
     assert row.good_reps == 3 and "short of your best (4)" in (row.advice_text or "")
+
+
+def test_the_reps_a_gap_hid_are_stored_shown_exported_and_reported(tmp_path, capsys):
+    """A set saved from a replay keeps what the rhythm said about a sensor gap: in the history, its export and its
+    report. Adding the rep by hand counts it."""
+    rng = np.random.default_rng([1, 3])
+    config = dataclasses.replace(random_config(rng, Exercise.BENCH, has_gyro=False, hard=False), long_gap_s=2.5)
+    path, _ = write_simulated(simulate_set(config, seed=1), tmp_path / "bench_gap.csv")
+    db = tmp_path / "h.sqlite3"
+    assert cli(capsys, "replay", str(path), "--save", "--db", str(db))[0] == 0
+    code, out, _ = cli(capsys, "history", "--set", "1", "--db", str(db))
+    assert code == 0
+    assert "about 1 more made in a sensor gap: unseen, not counted" in out
+    assert "if you made them: repsense correct 1 --add-rep 1" in out
+    code, out, _ = cli(capsys, "export", "--format", "json", "--db", str(db))
+    (stored,) = json.loads(out)["sets"]
+    assert stored["unseen_reps"] == 1
+    report = tmp_path / "r.html"
+    assert cli(capsys, "report", "1", "--db", str(db), "--out", str(report))[0] == 0
+    assert "About 1 more rep went unseen in a sensor gap" in report.read_text(encoding="utf-8")
+    reps = stored["reps"]
+    assert cli(capsys, "correct", "1", "--add-rep", "--db", str(db))[0] == 0
+    with History(db) as history:
+        assert history.get_set(1).rep_count == reps + 1

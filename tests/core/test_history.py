@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import sqlite3
 from pathlib import Path
@@ -89,7 +90,7 @@ def test_the_database_is_wal_with_foreign_keys_and_version_1(tmp_path):
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2
-        assert history.schema_version == len(MIGRATIONS) == 1
+        assert history.schema_version == len(MIGRATIONS) == 2
     raw = sqlite3.connect(path)
     assert raw.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
     with pytest.raises(sqlite3.IntegrityError):
@@ -248,22 +249,26 @@ def make_v1_by_hand(path: Path) -> None:
     raw.close()
 
 
-def test_a_v1_database_made_by_hand_opens_and_upgrades_to_v2(tmp_path):
+def test_a_v1_database_made_by_hand_opens_and_upgrades(tmp_path):
+    """Version 2 (reps a sensor gap hid) is applied on opening; a later version the code does not know is refused."""
     path = tmp_path / "v1.sqlite3"
     make_v1_by_hand(path)
-    with History(path) as history:  # today's code: version 1, nothing to do
-        assert history.schema_version == 1 and history.get_set(1).rep_count == 2
-    v2 = (*MIGRATIONS, "ALTER TABLE sets ADD COLUMN rpe REAL;")
-    with History(path, migrations=v2) as history:
+    with History(path) as history:
         assert history.schema_version == 2
         row = history.get_set(1)
+        assert (row.rep_count, row.unseen_reps) == (2, 0)
         assert row.started_at == dt.datetime(2024, 12, 1, 8, tzinfo=dt.UTC)
         assert [r.mean_velocity_m_s for r in row.reps] == [0.8, 0.7]
-        assert history.save_set(record([0.6])) == 2
+        new = history.save_set(dataclasses.replace(record([0.6, 0.6]), unseen_reps=1))
+        assert history.get_set(new).unseen_reps == 1
+    v3 = (*MIGRATIONS, "ALTER TABLE sets ADD COLUMN rpe REAL;")
+    with History(path, migrations=v3) as history:
+        assert history.schema_version == 3
+        assert history.get_set(1).rep_count == 2
     raw = sqlite3.connect(path)
     assert "rpe" in [c[1] for c in raw.execute("PRAGMA table_info(sets)")]
     raw.close()
-    with pytest.raises(HistoryError, match="newer repsense \\(schema version 2, this one knows up to 1\\)"):
+    with pytest.raises(HistoryError, match="newer repsense \\(schema version 3, this one knows up to 2\\)"):
         History(path)
 
 
@@ -274,7 +279,7 @@ def test_a_migration_that_fails_rolls_back_whole(tmp_path):
     with pytest.raises(HistoryError, match="no such table"):
         History(path, migrations=broken)
     raw = sqlite3.connect(path)
-    assert raw.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == 2  # version 2 went in whole; the broken 3 not at all
     assert "rpe" not in [c[1] for c in raw.execute("PRAGMA table_info(sets)")]
     raw.close()
     with History(path) as history:

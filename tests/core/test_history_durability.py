@@ -204,7 +204,7 @@ def test_a_database_from_a_newer_repsense_is_refused(tmp_path):
     raw.commit()
     raw.close()
     before = path.read_bytes()
-    with pytest.raises(HistoryError, match=r"written by a newer repsense \(schema version 7, this one knows up to 1\)"):
+    with pytest.raises(HistoryError, match=r"written by a newer repsense \(schema version 7, this one knows up to 2\)"):
         History(path)
     assert path.read_bytes() == before
 
