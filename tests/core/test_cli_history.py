@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import dataclasses
 import datetime as dt
 import io
 import json
@@ -12,7 +11,6 @@ import sys
 from argparse import Namespace
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from repsense.core.cli import main
@@ -20,7 +18,6 @@ from repsense.core.cli_history import default_db_path, default_set_number, parse
 from repsense.core.history import History, RepRow, SetRecord
 from repsense.core.plan import parse_plan
 from repsense.events import Exercise
-from repsense.firmware_bridge.simulator import random_config, simulate_set, write_simulated
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "sample_recordings" / "squat_amrap_walkout_100hz.csv"
@@ -345,12 +342,10 @@ def test_endurance_beats_the_number_from_an_earlier_day_and_a_correction_recheck
     assert row.good_reps == 3 and "short of your best (4)" in (row.advice_text or "")
 
 
-def test_the_reps_a_gap_hid_are_stored_shown_exported_and_reported(tmp_path, capsys):
+def test_the_reps_a_gap_hid_are_stored_shown_exported_and_reported(tmp_path, capsys, gap_recording):
     """A set saved from a replay keeps what the rhythm said about a sensor gap: in the history, its export and its
     report. Adding the rep by hand counts it."""
-    rng = np.random.default_rng([1, 3])
-    config = dataclasses.replace(random_config(rng, Exercise.BENCH, has_gyro=False, hard=False), long_gap_s=2.5)
-    path, _ = write_simulated(simulate_set(config, seed=1), tmp_path / "bench_gap.csv")
+    path, _ = gap_recording
     db = tmp_path / "h.sqlite3"
     assert cli(capsys, "replay", str(path), "--save", "--db", str(db))[0] == 0
     code, out, _ = cli(capsys, "history", "--set", "1", "--db", str(db))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import io
 import re
@@ -30,7 +29,6 @@ from repsense.core.report_html import render_html
 from repsense.core.session import SetSession, replay
 from repsense.core.setcontrol import SetConfig
 from repsense.events import Exercise, Placement
-from repsense.firmware_bridge.simulator import random_config, simulate_set, write_simulated
 from repsense.firmware_bridge.vendor_files import load_any
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_recordings"
@@ -123,10 +121,8 @@ def test_a_wrist_report_draws_no_minimal_velocity(tmp_path):
         assert ("minimal velocity" in html) == drawn
 
 
-def test_the_report_says_how_many_reps_a_sensor_gap_hid(tmp_path):
-    rng = np.random.default_rng([1, 3])
-    config = dataclasses.replace(random_config(rng, Exercise.BENCH, has_gyro=False, hard=False), long_gap_s=2.5)
-    path, _ = write_simulated(simulate_set(config, seed=1), tmp_path / "bench_gap.csv")
+def test_the_report_says_how_many_reps_a_sensor_gap_hid(tmp_path, gap_recording):
+    path, _ = gap_recording
     out = tmp_path / "r.html"
     assert main(["report", str(path), "--out", str(out)]) == 0
     assert "About 1 more rep went unseen in a sensor gap (by the rhythm of the set): not counted." in out.read_text()

@@ -1,10 +1,8 @@
 """A set from samples to a decision: the replay path is the live path, whatever the block size."""
 
-import dataclasses
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from repsense.core.cli import main
@@ -12,7 +10,6 @@ from repsense.core.session import SetSession, replay
 from repsense.core.setcontrol import SetConfig, SetMode
 from repsense.events import Exercise, Placement, StopReason
 from repsense.firmware_bridge.recording import read_recording
-from repsense.firmware_bridge.simulator import random_config, simulate_set, write_simulated
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_recordings"
 DEMO = SAMPLES / "squat_amrap_walkout_100hz.csv"
@@ -93,13 +90,10 @@ def test_the_wrist_demo_recording_counts_every_curl_at_its_lockout(capsys):
         assert "velocity_estimated" in rep["flags"]
 
 
-def test_replay_says_how_many_reps_a_sensor_gap_hid(tmp_path, capsys):
+def test_replay_says_how_many_reps_a_sensor_gap_hid(gap_recording, capsys):
     """A simulated bench set whose link dropped for 2.5 s during the reps: one rep is not in the file. It is not
     counted, but the replay says so, in the view and in the JSON."""
-    rng = np.random.default_rng([1, 3])
-    config = dataclasses.replace(random_config(rng, Exercise.BENCH, has_gyro=False, hard=False), long_gap_s=2.5)
-    sim = simulate_set(config, seed=1)
-    path, _ = write_simulated(sim, tmp_path / "bench_gap.csv")
+    path, sim = gap_recording
     assert main(["replay", str(path), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     (unseen,) = result["unseen_reps"]
