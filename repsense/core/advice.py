@@ -25,6 +25,7 @@ Pure: counts and loads in, an ``Advice`` out. Loads stay in the user's unit.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -294,6 +295,17 @@ def advice_from_counts(
 def session_advice(
     plan: Plan, spec: SetSpec, result: SessionResult, previous_best: int | None = None, increment: float | None = None
 ) -> Advice:
-    """Advice after set ``spec`` of ``plan``, run as ``result``. ``previous_best`` is for endurance sets."""
+    """Advice after set ``spec`` of ``plan``, run as ``result``. ``previous_best`` is for endurance sets. Reps a
+    sensor gap hid are not good reps (their form was not seen); the advice says so, and how to add them."""
     counted = len(result.reps) if result.stop is None else min(result.stop.rep, len(result.reps))
-    return advice_from_counts(plan, spec, good_reps(result), counted, previous_best, increment)
+    advice = advice_from_counts(plan, spec, good_reps(result), counted, previous_best, increment)
+    unseen = sum(u.reps for u in result.unseen)
+    if not unseen:
+        return advice
+    more = f"{unseen} more rep{'' if unseen == 1 else 's'}"
+    note = (
+        f" About {more} went unseen in a sensor gap and {'is' if unseen == 1 else 'are'} not counted here; if you made "
+        f"{'it' if unseen == 1 else 'them'}, add {'it' if unseen == 1 else 'them'} with repsense correct SET --add-rep "
+        f"{unseen} and the advice is worked out again."
+    )
+    return dataclasses.replace(advice, text=advice.text + note)

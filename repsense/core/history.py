@@ -289,8 +289,9 @@ class History:
         advice: AdviceFn | None = None,
     ) -> SetRow:
         """Correct a set: ``drop`` reps (not counted), ``restore`` reps (counted again, also a rep after the stop),
-        ``add`` missed reps (counted, no velocity). Velocity loss, good reps and the summary are recomputed and, if
-        ``advice`` is given, the advice too; all in one transaction. The corrected set."""
+        ``add`` missed reps (counted, no velocity; they settle as many of the reps a sensor gap hid). Velocity loss,
+        good reps and the summary are recomputed and, if ``advice`` is given, the advice too; all in one
+        transaction. The corrected set."""
         if add < 0:
             raise HistoryError("--add-rep must be at least 1")
         overlap = sorted(set(drop) & set(restore))
@@ -316,13 +317,15 @@ class History:
                 [(set_id, *_rep_values(r)) for r in reps_now],
             )
             conn.execute(
-                "UPDATE sets SET reps = ?, good_reps = ?, best_mcv = ?, vl_at_stop = ?, corrected_at = ? WHERE id = ?",
+                "UPDATE sets SET reps = ?, good_reps = ?, best_mcv = ?, vl_at_stop = ?, corrected_at = ?, "
+                "unseen_reps = ? WHERE id = ?",
                 (
                     summary.rep_count,
                     summary.good_reps,
                     summary.best_mcv_m_s,
                     summary.vl_at_stop,
                     to_iso(utc_now()),
+                    max(0, row.unseen_reps - add),
                     set_id,
                 ),
             )

@@ -344,7 +344,7 @@ def test_endurance_beats_the_number_from_an_earlier_day_and_a_correction_recheck
 
 def test_the_reps_a_gap_hid_are_stored_shown_exported_and_reported(tmp_path, capsys, gap_recording):
     """A set saved from a replay keeps what the rhythm said about a sensor gap: in the history, its export and its
-    report. Adding the rep by hand counts it."""
+    report. Adding the rep by hand counts it and settles the unseen one."""
     path, _ = gap_recording
     db = tmp_path / "h.sqlite3"
     assert cli(capsys, "replay", str(path), "--save", "--db", str(db))[0] == 0
@@ -361,4 +361,7 @@ def test_the_reps_a_gap_hid_are_stored_shown_exported_and_reported(tmp_path, cap
     reps = stored["reps"]
     assert cli(capsys, "correct", "1", "--add-rep", "--db", str(db))[0] == 0
     with History(db) as history:
-        assert history.get_set(1).rep_count == reps + 1
+        corrected = history.get_set(1)
+    assert (corrected.rep_count, corrected.unseen_reps) == (reps + 1, 0)  # the added rep settles the unseen one
+    code, out, _ = cli(capsys, "history", "--set", "1", "--db", str(db))
+    assert "unseen" not in out

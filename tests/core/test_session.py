@@ -112,6 +112,20 @@ def test_replay_says_how_many_reps_a_sensor_gap_hid(gap_recording, capsys):
     assert stop["detail"] == f"{target} of {target} reps done (1 unseen in a sensor gap)"
 
 
+def test_the_advice_after_a_set_with_a_gap_says_how_to_count_the_hidden_rep(gap_recording, capsys):
+    """The hidden rep completes the set's 8 but, unseen, is no good rep: the advice keeps the load and says how to
+    add the rep, after which the advice is worked out again."""
+    path, _ = gap_recording
+    assert main(["replay", str(path), "--plan", "3x8@60kg", "--set", "3", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["stop"]["detail"] == "8 of 8 reps done (1 unseen in a sensor gap)"
+    assert result["advice"]["verdict"] == "keep"
+    assert result["advice"]["text"] == (
+        "7 of 8 good reps: keep 60 kg until all 8 are good. About 1 more rep went unseen in a sensor gap and is not "
+        "counted here; if you made it, add it with repsense correct SET --add-rep 1 and the advice is worked out again."
+    )
+
+
 def test_the_header_says_the_stop_rules_that_apply_on_the_wrist(capsys):
     """On the wrist velocity loss must hold for two reps and no minimal velocity applies: the header says so."""
     assert main(["replay", str(SAMPLES / "curl_wrist_50hz_nogyro.csv"), "--exercise", "bench"]) == 0
