@@ -19,6 +19,10 @@ the design of wrist counters that work on free-living gym data (Morris et al., "
    decided when the set turns periodic and held while it stays so: for lifts whose concentric raises the wrist
    (``lockout_at_top``, curls) the way that rises with the wrist's height, so that a rep ends at lockout; for
    the rest, whose concentric may go either way, the way of the projection's longer tail (its skewness).
+5. With ``lockout_at_top``, a peak counts only if the wrist rose at least ``min_rise_m`` somewhere between the
+   peaks before and after it. A curl raises it 0.3-0.5 m; an arm swaying as its owner stands about, 0-7 cm
+   (40 s of real standing rest: 11 reps without this, 2 with it). Other lifts have no such floor: in a dip or a
+   pushdown the hands hardly rise.
 
 Because a window becomes periodic only after two or three reps, the first reps are counted late, when the
 window that proves the rhythm arrives: their events carry their own times and the time they were detected.
@@ -67,6 +71,7 @@ class PeriodicConfig:
     confirm: float = 0.3
     isolation: float = 1.6
     lockout_at_top: bool = False  # the concentric raises the wrist (curls): see _polarity
+    min_rise_m: float = 0.10  # with lockout_at_top: a curl raises the wrist 0.3-0.5 m; standing sway 0-7 cm
     settle_s: float = 3.0  # the velocity filter's memory after a (re)start: three time constants at 0.15 Hz
     velocity_lo_hz: float = 0.15  # the vertical velocity estimate: band and leak, as in WristRepCounter
     velocity_hi_hz: float = 2.0
@@ -227,7 +232,14 @@ class PeriodicRepCounter:
             trough = (
                 int(np.argmin(z[peaks[k - 1] : q + 1])) + int(peaks[k - 1]) if k > 0 else int(np.argmin(z[: q + 1]))
             )
-            events.append(self._rep(trough, q, detected_at))
+            if cfg.lockout_at_top:
+                # Anywhere from the peak before to the peak after (the trough may sit late in a ragged rise).
+                around = self._rise(
+                    int(peaks[k - 1]) if k > 0 else 0, int(peaks[k + 1]) if k + 1 < len(peaks) else len(z) - 1
+                )
+                if float(around.sum()) / fs < cfg.min_rise_m:
+                    continue  # the wrist hardly rose: a sway or a fidget, not a curl
+            events.append(self._rep(trough, q, self._rise(trough, q), detected_at))
         return events
 
     def _polarity(self, z: np.ndarray) -> float:
@@ -275,17 +287,21 @@ class PeriodicRepCounter:
         first = int(peaks[np.argmax(lags[peaks] >= cfg.harmonic_ratio * best)])
         return (lo + first) / fs, float(lags[first])
 
-    def _rep(self, trough: int, peak: int, detected_at: float) -> RepEvent:
+    def _rise(self, trough: int, peak: int) -> np.ndarray:
+        """The concentric of the rep from ``trough`` to ``peak``: the biggest rise of the wrist in it, as the vertical
+        velocity of its samples (a run of upward velocity)."""
+        v = self.state.window_v[trough : peak + 1]
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], (v > 0.0).astype(np.int8), [0]])))
+        runs = list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
+        return v[slice(*max(runs, key=lambda run: float(v[run[0] : run[1]].sum())))] if runs else v[:0]
+
+    def _rep(self, trough: int, peak: int, rising: np.ndarray, detected_at: float) -> RepEvent:
         st = self.state
         t_start, t_end = float(st.window_t[trough]), float(st.window_t[peak])
         if t_end <= t_start:  # a peak at the window's first sample: give the rep one analysis step
             t_start = t_end - 1.0 / self.config.analysis_rate_hz
-        # The concentric's velocity: the biggest rise of the wrist (a run of upward vertical velocity) in the rep.
+        # The concentric's velocity: its rise over its duration.
         dt = 1.0 / self.config.analysis_rate_hz
-        v = st.window_v[trough : peak + 1]
-        edges = np.flatnonzero(np.diff(np.concatenate([[0], (v > 0.0).astype(np.int8), [0]])))
-        runs = list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
-        rising = v[slice(*max(runs, key=lambda run: float(v[run[0] : run[1]].sum())))] if runs else v[:0]
         rom = float(rising.sum() * dt)
         mcv = rom / (len(rising) * dt) if len(rising) else 0.0
         flags = [RepFlag.VELOCITY_ESTIMATED]

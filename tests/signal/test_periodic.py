@@ -159,3 +159,18 @@ def test_reps_right_after_a_gap_set_no_velocity_reference(seed):
     for rep, gap_flag in zip(reps, flagged, strict=True):
         best = best if gap_flag else max(best, rep.mean_velocity_m_s)
         assert rep.velocity_loss == pytest.approx(max(0.0, 1.0 - rep.mean_velocity_m_s / best) if best else 0.0)
+
+
+def test_an_arm_that_swings_but_hardly_rises_is_no_curl():
+    """Standing about, the forearm swings 20 degrees at 0.9 Hz and the wrist rises and falls 2 cm: a rhythm as clear
+    as a set's. A curl raises the wrist 0.3-0.5 m, so as curls these are no reps; as ``other`` lifts, whose
+    concentric need not raise the wrist (dips, pushdowns), they still count."""
+    fs = 50.0
+    t = np.arange(0.0, 40.0, 1.0 / fs)
+    angle = np.deg2rad(20.0) * np.sin(2 * np.pi * 0.9 * t)
+    rise_g = (2 * np.pi * 0.9) ** 2 * 0.02 * np.sin(2 * np.pi * 0.9 * t + 0.3) / 9.80665
+    acc = np.column_stack([np.sin(angle), np.zeros_like(t), np.cos(angle)]) * (1.0 - rise_g)[:, None]
+    acc += np.random.default_rng(1).normal(0.0, 0.01, acc.shape)
+    swing = SampleBlock(t, acc, None)
+    assert counted(Exercise.CURL, swing) == []
+    assert len(counted(Exercise.OTHER, swing)) > 20

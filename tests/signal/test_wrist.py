@@ -158,6 +158,17 @@ def test_a_real_link_drop_mid_set_is_told_and_does_not_skew_velocity_loss():
 
 
 @pytest.mark.realdata
+def test_standing_about_between_sets_is_hardly_a_curl():
+    """ebbelaar's 40 s of standing rest with the band on: the arm sways, and the periodic counter finds a rhythm in
+    it (11 reps as an ``other`` lift). A curl must raise the wrist 10 cm, which the sway never does: 2 reps, both
+    in the big moves between 24 and 33 s."""
+    realdata, root = _realdata()
+    (rest,) = [s for s in realdata.ebbelaar_sets(root, include_rest=True) if "A-rest-standing" in s.name]
+    assert len(wrist_reps(Exercise.CURL, rest.samples)) <= 2
+    assert len(wrist_reps(Exercise.OTHER, rest.samples)) >= 8
+
+
+@pytest.mark.realdata
 def test_spliced_pebble_files_jump_at_their_packet_boundaries():
     """The evidence for ``muvr_spliced``: in files of whole 112-sample packets the signal jumps from one packet to
     the next (samples were lost between them); in files of 102-sample packets it runs on as within a packet."""
