@@ -138,7 +138,7 @@ def iter_import(paths: Iterable[str | os.PathLike[str]], out_dir: str | os.PathL
         source = Path(raw)
         try:
             recording = load_any(source)
-            key = _pair_key(source, recording)
+            key = pair_key(source, recording)
             if key in done:
                 yield ImportResult(source, recording=recording, duplicate_of=done[key])
                 continue
@@ -151,7 +151,8 @@ def iter_import(paths: Iterable[str | os.PathLike[str]], out_dir: str | os.PathL
         yield ImportResult(source, out=target, recording=recording)
 
 
-def _pair_key(source: Path, recording: Recording) -> tuple[str, ...]:
+def pair_key(source: Path, recording: Recording) -> tuple[str, ...]:
+    """What makes a set one set: the files it was read from (both files of a MetaMotion or Polar pair)."""
     folder = str(source.resolve().parent)
     files = recording.metadata.get("source_files")
     return (folder, *sorted(files.split("; "))) if files else (str(source.resolve()),)

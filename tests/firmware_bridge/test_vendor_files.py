@@ -7,16 +7,15 @@ Every vendor file here is synthetic, written in tmp_path. The ``realdata`` tests
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import io
 import os
 import re
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 import pytest
+import realdata  # bench/realdata.py: pytest puts bench/ on the path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
@@ -480,18 +479,8 @@ def test_cmd_import_default_out_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 # --- the real MetaBase exports (../shared/realdata, never in the repo) ---------------------------------------
 
 
-def _realdata_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_realdata_loader", REPO_ROOT / "bench" / "realdata.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def ebbelaar_raw() -> tuple[ModuleType, Path]:
-    realdata = _realdata_module()
     root = Path(os.environ.get("REPSENSE_REALDATA", realdata.DEFAULT_ROOT))
     raw = root / "ebbelaar_metamotion" / "raw"
     if not raw.is_dir():

@@ -1,13 +1,12 @@
 """The wrist path: reps from the rhythm of the vertical motion, streaming and block-size invariant."""
 
 import dataclasses
-import importlib.util
 import os
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+import realdata  # bench/realdata.py: pytest puts bench/ on the path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -99,15 +98,10 @@ def test_reps_right_after_a_gap_set_no_velocity_reference(seed):
 
 
 def _realdata(dataset: str = "ebbelaar_metamotion"):
-    spec = importlib.util.spec_from_file_location("bench_realdata_for_wrist", REPO_ROOT / "bench" / "realdata.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    root = Path(os.environ.get("REPSENSE_REALDATA", module.DEFAULT_ROOT))
+    root = Path(os.environ.get("REPSENSE_REALDATA", realdata.DEFAULT_ROOT))
     if not (root / dataset / "raw").is_dir():
         pytest.skip(f"real data not found at {root} (set REPSENSE_REALDATA)")
-    return module, root
+    return realdata, root
 
 
 @pytest.mark.realdata

@@ -1,0 +1,74 @@
+"""bench/bench_labelled.py: scoring the team's own labelled recordings, and starting their labels file."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import bench_labelled  # bench/bench_labelled.py: pytest puts bench/ on the path
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = REPO_ROOT / "sample_recordings"
+USED = ("squat_amrap_walkout_100hz", "curl_wrist_50hz_nogyro", "ohp_fixed5_25hz")
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    for name in USED:
+        shutil.copy(SAMPLES / f"{name}.csv", tmp_path / f"{name}.csv")
+    (tmp_path / "notes.txt").write_text("squat felt heavy\n")
+    return tmp_path
+
+
+def made(name: str) -> int:
+    return len(json.loads((SAMPLES / f"{name}.truth.json").read_text())["reps"])
+
+
+def test_template_lists_each_set_with_what_its_file_says(folder: Path, capsys) -> None:
+    assert bench_labelled.main(["--template", str(folder)]) == 0
+    rows = list(csv.DictReader((folder / "labels.csv").open()))
+    assert [(r["file"], r["reps"], r["exercise"], r["placement"]) for r in rows] == [
+        ("curl_wrist_50hz_nogyro.csv", "", "curl", "wrist"),
+        ("ohp_fixed5_25hz.csv", "", "ohp", "bar"),
+        ("squat_amrap_walkout_100hz.csv", "", "squat", "bar"),
+    ]
+    assert "3 sets; fill in the reps" in capsys.readouterr().out
+    assert bench_labelled.main(["--template", str(folder)]) == 1  # never overwrites the counts someone typed in
+    assert "already there" in capsys.readouterr().out
+
+
+def test_scores_the_usable_rows_and_names_the_others(folder: Path, capsys) -> None:
+    squat = made("squat_amrap_walkout_100hz")
+    (folder / "labels.csv").write_text(
+        "file,reps,exercise,placement\n"
+        f"squat_amrap_walkout_100hz.csv,{squat + 1},,\n"  # counted one more by the watcher than the file holds
+        f"curl_wrist_50hz_nogyro.csv,{made('curl_wrist_50hz_nogyro')},,\n"
+        f"ohp_fixed5_25hz.csv,{made('ohp_fixed5_25hz')},ohp,bar\n"
+        "gone.csv,5,,\n"
+        "notes.txt,5,,\n"
+        "ohp_fixed5_25hz.csv,five,,\n"
+        "ohp_fixed5_25hz.csv,,,\n"
+    )
+    assert bench_labelled.main([str(folder / "labels.csv")]) == 0
+    out = capsys.readouterr().out
+    assert ":5: " in out and "gone.csv" in out
+    assert ":6: " in out and "unrecognised file format" in out
+    assert ":7: " in out and "reps must be a whole number, not 'five'" in out
+    assert ":8: " in out and "no reps given" in out
+    assert "Traceback" not in out
+    lines = {line.split()[0]: line.split() for line in out.splitlines() if line.strip()}
+    assert lines["squat_amrap_walkout_100hz.csv"][1:6] == ["squat", "bar", str(squat + 1), str(squat), "-1"]
+    assert lines["curl_wrist_50hz_nogyro.csv"][1:3] == ["curl", "wrist"]
+    assert lines["curl_wrist_50hz_nogyro.csv"][5] == "+0"
+    assert lines["all"][1:4] == ["3", "66.7", "100.0"]
+    assert lines["wrist/curl"][1:3] == ["1", "100.0"]
+
+
+def test_a_labels_file_without_its_columns_is_one_line(tmp_path: Path) -> None:
+    labels = tmp_path / "labels.csv"
+    labels.write_text("name,count\nsquat.csv,5\n")
+    with pytest.raises(SystemExit, match="needs a header with at least 'file' and 'reps'"):
+        bench_labelled.main([str(labels)])
