@@ -5,9 +5,10 @@ motion is a poor rep signal (in a triceps dip the hands hardly move at all). Wha
 whole specific force, gravity included: the forearm's angle to gravity changes through every rep. This follows
 the design of wrist counters that work on free-living gym data (Morris et al., "RecoFit", CHI 2014):
 
-1. Despike (a running median; consumer watches send single-sample glitches), band-pass the three axes around
-   the rep rhythm (``band_lo_hz``..``band_hi_hz``) and decimate to about 20 Hz. Filters are designed in
-   ``__init__``; their state is carried between blocks.
+1. Despike (consumer watches send single-sample glitches) with a trimmed running vector median, which works the
+   same however the sensor's axes sit, band-pass the three axes around the rep rhythm (``band_lo_hz``..
+   ``band_hi_hz``) and decimate to about 20 Hz. Filters are designed in ``__init__``; their state is carried
+   between blocks.
 2. Every ``hop_s``, look at the last ``window_s``: its first principal component is the direction that moves most.
    Its sign is kept consistent with the previous window's.
 3. The autocorrelation of that projection gives the rep period (the shortest lag whose peak is within
@@ -38,6 +39,7 @@ any block size.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -54,6 +56,7 @@ class PeriodicConfig:
 
     rate_hz: float = 100.0
     despike_samples: int = 9
+    despike_keep: int = 5  # of despike_samples: the ones closest to the rest, averaged
     band_lo_hz: float = 0.1
     band_hi_hz: float = 2.0
     analysis_rate_hz: float = 20.0
@@ -105,6 +108,29 @@ class PeriodicState:
     best_mcv: float = 0.0
 
 
+def despike(x: np.ndarray, k: int, keep: int, chunk: int = 16384) -> np.ndarray:
+    """A running despike of ``x`` [n, 3] over ``k`` samples [n - k + 1, 3]: the mean of the ``keep`` samples of
+    each window that lie closest to the others (least summed distance), an alpha-trimmed vector median (Astola
+    et al., "Vector median filters", Proc. IEEE 1990).
+
+    Glitches lie far from the rest and are left out, and the mean smooths as a median does. Unlike a median of each
+    axis, it does not depend on how the sensor's axes sit: turn the watch on the wrist and the output turns with
+    it, so the count does not change."""
+    windows = np.lib.stride_tricks.sliding_window_view(x, k, axis=0)  # [n - k + 1, 3, k]
+    out = np.empty((len(windows), x.shape[1]))
+    for lo in range(0, len(windows), chunk):
+        w = np.ascontiguousarray(windows[lo : lo + chunk].transpose(2, 0, 1))  # [k, m, 3]
+        spread = np.zeros((k, w.shape[1]))
+        for i, j in itertools.combinations(range(k), 2):
+            step = w[i] - w[j]
+            distance = np.sqrt(np.einsum("md,md->m", step, step))
+            spread[i] += distance
+            spread[j] += distance
+        closest = np.argpartition(spread, keep - 1, axis=0)[:keep]  # [keep, m]
+        out[lo : lo + chunk] = np.take_along_axis(w, closest[:, :, None], axis=0).mean(axis=0)
+    return out
+
+
 class PeriodicRepCounter:
     """Feed uniform acc [g, n x 3] and vertical specific force [g]; get ``RepEvent`` (velocity estimated)."""
 
@@ -147,7 +173,7 @@ class PeriodicRepCounter:
             st.zi_vertical = scipy.signal.sosfilt_zi(self.sos_vertical) * float(s_g[0]) * STANDARD_GRAVITY_M_S2
         assert st.zi is not None and st.zi_vertical is not None
         padded = np.vstack([st.recent, acc])
-        despiked = np.median(np.lib.stride_tricks.sliding_window_view(padded, cfg.despike_samples, axis=0), axis=-1)
+        despiked = despike(padded, cfg.despike_samples, cfg.despike_keep)
         st.recent = padded[len(padded) - (cfg.despike_samples - 1) :]
         band, st.zi = scipy.signal.sosfilt(self.sos, despiked, axis=0, zi=st.zi)
         vertical, st.zi_vertical = scipy.signal.sosfilt(
