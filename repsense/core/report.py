@@ -29,6 +29,7 @@ from repsense.core.session import SessionResult
 from repsense.core.setcontrol import MIN_VELOCITY_M_S
 from repsense.events import Exercise, Placement, RepEvent, RepFlag, StopReason
 from repsense.samples import STANDARD_GRAVITY_M_S2, SampleBlock
+from repsense.signal.despike import without_glitches
 from repsense.signal.pipeline import PipelineConfig
 from repsense.signal.resample import Gap, UniformResampler
 from repsense.signal.vertical import VerticalSpecificForce
@@ -171,11 +172,14 @@ class SetReport:
 
 
 def vertical_trace(samples: SampleBlock, exercise: Exercise, placement: Placement) -> VerticalTrace:
-    """The vertical acceleration of a recording, computed as the pipeline computes it (resampler, then
-    ``VerticalSpecificForce`` with the lift's settings; its 10 Hz low-passed output, minus 1 g)."""
+    """The vertical acceleration of a recording, computed as the pipeline computes it (on the wrist the glitch
+    filter, then the resampler and ``VerticalSpecificForce`` with the lift's settings; its 10 Hz low-passed
+    output, minus 1 g)."""
     if len(samples) == 0:
         return VerticalTrace(np.empty(0), np.empty(0), 0.0)
     config = PipelineConfig.for_lift(exercise, placement)
+    if config.glitch is not None:
+        samples = without_glitches(samples, config.glitch)
     x = samples.acc_g if samples.gyro_dps is None else np.hstack([samples.acc_g, samples.gyro_dps])
     resampler = UniformResampler(config.resampler, x.shape[1])
     vertical = VerticalSpecificForce(config.vertical)

@@ -39,7 +39,6 @@ any block size.
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -48,6 +47,7 @@ import scipy.signal
 
 from repsense.events import RepEvent, RepFlag
 from repsense.samples import STANDARD_GRAVITY_M_S2
+from repsense.signal.despike import trimmed_vector_median
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,29 +108,6 @@ class PeriodicState:
     best_mcv: float = 0.0
 
 
-def despike(x: np.ndarray, k: int, keep: int, chunk: int = 16384) -> np.ndarray:
-    """A running despike of ``x`` [n, 3] over ``k`` samples [n - k + 1, 3]: the mean of the ``keep`` samples of
-    each window that lie closest to the others (least summed distance), an alpha-trimmed vector median (Astola
-    et al., "Vector median filters", Proc. IEEE 1990).
-
-    Glitches lie far from the rest and are left out, and the mean smooths as a median does. Unlike a median of each
-    axis, it does not depend on how the sensor's axes sit: turn the watch on the wrist and the output turns with
-    it, so the count does not change."""
-    windows = np.lib.stride_tricks.sliding_window_view(x, k, axis=0)  # [n - k + 1, 3, k]
-    out = np.empty((len(windows), x.shape[1]))
-    for lo in range(0, len(windows), chunk):
-        w = np.ascontiguousarray(windows[lo : lo + chunk].transpose(2, 0, 1))  # [k, m, 3]
-        spread = np.zeros((k, w.shape[1]))
-        for i, j in itertools.combinations(range(k), 2):
-            step = w[i] - w[j]
-            distance = np.sqrt(np.einsum("md,md->m", step, step))
-            spread[i] += distance
-            spread[j] += distance
-        closest = np.argpartition(spread, keep - 1, axis=0)[:keep]  # [keep, m]
-        out[lo : lo + chunk] = np.take_along_axis(w, closest[:, :, None], axis=0).mean(axis=0)
-    return out
-
-
 class PeriodicRepCounter:
     """Feed uniform acc [g, n x 3] and vertical specific force [g]; get ``RepEvent`` (velocity estimated)."""
 
@@ -173,7 +150,7 @@ class PeriodicRepCounter:
             st.zi_vertical = scipy.signal.sosfilt_zi(self.sos_vertical) * float(s_g[0]) * STANDARD_GRAVITY_M_S2
         assert st.zi is not None and st.zi_vertical is not None
         padded = np.vstack([st.recent, acc])
-        despiked = despike(padded, cfg.despike_samples, cfg.despike_keep)
+        despiked = trimmed_vector_median(padded, cfg.despike_samples, cfg.despike_keep)
         st.recent = padded[len(padded) - (cfg.despike_samples - 1) :]
         band, st.zi = scipy.signal.sosfilt(self.sos, despiked, axis=0, zi=st.zi)
         vertical, st.zi_vertical = scipy.signal.sosfilt(

@@ -15,6 +15,7 @@ import numpy as np
 
 from repsense.events import Exercise, GapEvent, PipelineEvent, Placement
 from repsense.samples import SampleBlock
+from repsense.signal.despike import Decided, GlitchConfig, GlitchFilter
 from repsense.signal.periodic import PeriodicConfig, PeriodicRepCounter
 from repsense.signal.resample import Gap, ResamplerConfig, UniformResampler
 from repsense.signal.segmenter import RepSegmenter, SegmenterConfig
@@ -59,6 +60,7 @@ class PipelineConfig:
 
     exercise: Exercise = Exercise.OTHER
     placement: Placement = Placement.BAR
+    glitch: GlitchConfig | None = None  # the wrist's glitch filter (see repsense.signal.despike)
     resampler: ResamplerConfig = field(default_factory=ResamplerConfig)
     vertical: VerticalConfig = field(default_factory=VerticalConfig)
     segmenter: SegmenterConfig = field(default_factory=SegmenterConfig)
@@ -81,6 +83,7 @@ class PipelineConfig:
             resampler=ResamplerConfig(rate_hz=rate),
             vertical=VerticalConfig(rate_hz=rate),
             segmenter=segmenter,
+            glitch=GlitchConfig() if placement == Placement.WRIST else None,
             wrist=WristConfig(rate_hz=rate),
             periodic=PeriodicConfig(rate_hz=rate, lockout_at_top=exercise is Exercise.CURL),
         )
@@ -95,6 +98,7 @@ class RepPipeline:
 
     def reset(self) -> None:
         self._resampler: UniformResampler | None = None
+        self._glitch: GlitchFilter | None = None
         self._vertical = VerticalSpecificForce(self.config.vertical)
         self._segmenter = RepSegmenter(self.config.segmenter)
         # A wrist never rests like a bar: it is read by its rhythm, not by anchored integration.
@@ -119,18 +123,25 @@ class RepPipeline:
         if self._has_gyro is None:
             self._has_gyro = block.has_gyro
             self._resampler = UniformResampler(self.config.resampler, 6 if block.has_gyro else 3)
-        assert self._resampler is not None
+            if self.config.glitch is not None:
+                self._glitch = GlitchFilter(self.config.glitch, rest_channels=3 if block.has_gyro else 0)
         if self.last_seen_s is not None and block.t_s[0] <= self.last_seen_s:
             raise ValueError("sample times must keep increasing across blocks")
         self.last_seen_s = float(block.t_s[-1])
-        if self._has_gyro:
-            if block.gyro_dps is None:
-                raise ValueError("the stream started with a gyroscope and this block has none")
-            x = np.hstack([block.acc_g, block.gyro_dps])
-        else:
-            x = block.acc_g
+        if self._has_gyro and block.gyro_dps is None:
+            raise ValueError("the stream started with a gyroscope and this block has none")
+        gyro = block.gyro_dps if self._has_gyro else None
+        if self._glitch is None:
+            return self._resampled(block.t_s, block.acc_g if gyro is None else np.hstack([block.acc_g, gyro]), None)
+        return self._decided(self._glitch.feed(block.t_s, block.acc_g, gyro))
+
+    def _decided(self, samples: Decided) -> list[PipelineEvent]:
+        return self._resampled(samples.t_s, np.hstack([samples.acc_g, samples.rest]), samples.known_at_s)
+
+    def _resampled(self, t_s: np.ndarray, x: np.ndarray, known_at_s: np.ndarray | None) -> list[PipelineEvent]:
+        assert self._resampler is not None
         events: list[PipelineEvent] = []
-        for item in self._resampler.feed(block.t_s, x):
+        for item in self._resampler.feed(t_s, x, known_at_s):
             if isinstance(item, Gap):
                 if self._periodic is not None:  # its last reps wait for confirmation: they count before the gap
                     events.extend(self._periodic.restart_after_gap(item.t_s + item.duration_s))
@@ -153,6 +164,8 @@ class RepPipeline:
     def flush(self) -> list[PipelineEvent]:
         if self.last_seen_s is None:
             return []
+        # The last samples, held back to be judged against those after them, go through first.
+        done = [] if self._glitch is None else self._decided(self._glitch.flush())
         events: list[PipelineEvent]
         if self._wrist is not None:
             events = list(self._wrist.flush(self.last_seen_s))
@@ -160,7 +173,7 @@ class RepPipeline:
             events = list(self._periodic.flush(self.last_seen_s))
         else:
             events = list(self._segmenter.flush(self.last_seen_s))
-        return self._with_unseen(events)
+        return done + self._with_unseen(events)
 
     def _with_unseen(self, events: list[PipelineEvent]) -> list[PipelineEvent]:
         """``events``, each followed by what the rhythm says about reps hidden in a gap before it."""

@@ -57,52 +57,57 @@ class UniformResampler:
     def reset(self) -> None:
         self.t_last: float | None = None  # last input sample
         self.x_last = np.zeros(self.channels)
+        self.known_last = 0.0  # when the last input sample became known
         self.integral_last = np.zeros(self.channels)  # I(t_last) since the grid origin
         self.origin_s = 0.0  # grid origin (first sample after start or a gap)
         self.next_k = 0  # index of the next grid point to produce
         self.integral_prev_grid = np.zeros(self.channels)  # I at grid point next_k - 1
 
-    def feed(self, t_s: np.ndarray, x: np.ndarray) -> list[UniformChunk | Gap]:
-        """Consume input samples (strictly increasing times) and return what became known."""
+    def feed(self, t_s: np.ndarray, x: np.ndarray, known_at_s: np.ndarray | None = None) -> list[UniformChunk | Gap]:
+        """Consume input samples (strictly increasing times) and return what became known. ``known_at_s``: when
+        each sample became known, if later than its time."""
         out: list[UniformChunk | Gap] = []
         if len(t_s) == 0:
             return out
+        known = t_s if known_at_s is None else known_at_s
         start = 0
         if self.t_last is None:
-            self._start_grid(float(t_s[0]), x[0])
-            out.append(self._first_point(float(t_s[0]), x[0]))
+            self._start_grid(float(t_s[0]), x[0], float(known[0]))
+            out.append(self._first_point(float(t_s[0]), x[0], float(known[0])))
             start = 1
         # Split the block at gaps; within each piece the grid continues.
         prev = np.r_[self.t_last, t_s[start:-1]] if start < len(t_s) else np.empty(0)
         gap_idx = np.flatnonzero(t_s[start:] - prev > self.config.gap_s) + start
         for stop in [*gap_idx.tolist(), len(t_s)]:
             if stop > start:
-                chunk = self._advance(t_s[start:stop], x[start:stop])
+                chunk = self._advance(t_s[start:stop], x[start:stop], known[start:stop])
                 if chunk is not None:
                     out.append(chunk)
             if stop < len(t_s):
                 assert self.t_last is not None
                 gap_t = self.t_last
                 out.append(Gap(gap_t, float(t_s[stop]) - gap_t))
-                self._start_grid(float(t_s[stop]), x[stop])
-                out.append(self._first_point(float(t_s[stop]), x[stop]))
+                self._start_grid(float(t_s[stop]), x[stop], float(known[stop]))
+                out.append(self._first_point(float(t_s[stop]), x[stop], float(known[stop])))
                 start = stop + 1
         return out
 
-    def _start_grid(self, t0: float, x0: np.ndarray) -> None:
+    def _start_grid(self, t0: float, x0: np.ndarray, known0: float) -> None:
         self.t_last = t0
         self.x_last = np.array(x0, dtype=np.float64)
+        self.known_last = known0
         self.integral_last = np.zeros(self.channels)
         self.origin_s = t0
         self.next_k = 1
         self.integral_prev_grid = np.zeros(self.channels)
 
-    def _first_point(self, t0: float, x0: np.ndarray) -> UniformChunk:
-        return UniformChunk(np.array([t0]), np.array(x0, dtype=np.float64).reshape(1, -1), np.array([t0]))
+    def _first_point(self, t0: float, x0: np.ndarray, known0: float) -> UniformChunk:
+        return UniformChunk(np.array([t0]), np.array(x0, dtype=np.float64).reshape(1, -1), np.array([known0]))
 
-    def _advance(self, t_s: np.ndarray, x: np.ndarray) -> UniformChunk | None:
+    def _advance(self, t_s: np.ndarray, x: np.ndarray, known: np.ndarray) -> UniformChunk | None:
         assert self.t_last is not None
         tt = np.r_[self.t_last, t_s]
+        kk = np.r_[self.known_last, known]
         xx = np.vstack([self.x_last, x])
         dt = np.diff(tt)
         increments = 0.5 * (xx[:-1] + xx[1:]) * dt[:, None]
@@ -128,10 +133,11 @@ class UniformResampler:
             integral_at_grid = integral[j] + xx[j] * tau + 0.5 * slope * tau * tau
             prev = np.vstack([self.integral_prev_grid, integral_at_grid[:-1]])
             values = (integral_at_grid - prev) / step
-            chunk = UniformChunk(grid_t, values, tt[j + 1])
+            chunk = UniformChunk(grid_t, values, kk[j + 1])
             self.integral_prev_grid = integral_at_grid[-1].copy()
             self.next_k = k_last + 1
         self.t_last = float(tt[-1])
+        self.known_last = float(kk[-1])
         self.x_last = xx[-1].copy()
         self.integral_last = integral[-1].copy()
         return chunk

@@ -195,3 +195,24 @@ def test_real_pebble_counts_do_not_depend_on_how_the_watch_sits():
         turned = SampleBlock(s.samples.t_s, s.samples.acc_g @ turn.T, None)
         exercise = Exercise(s.exercise)
         assert len(wrist_reps(exercise, turned)) == len(wrist_reps(exercise, s.samples)), s.name
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_real_metamotion_sets_count_the_same_through_glitches():
+    """The 57 real MetaMotion barbell sets with a 1-3 g glitch added every 5 s: each counts as without them.
+    Before the wrist path filtered glitches, 17 of them changed and exact counts fell from 72 to 54 %."""
+    realdata, root = _realdata()
+    rng = np.random.default_rng(3)
+    changed = []
+    for s in realdata.ebbelaar_sets(root):
+        t, acc = s.samples.t_s, s.samples.acc_g.copy()
+        where = rng.choice(len(t), max(1, int((t[-1] - t[0]) / 5.0)), replace=False)
+        acc[where, rng.integers(0, 3, len(where))] += rng.choice([-1.0, 1.0], len(where)) * rng.uniform(
+            1, 3, len(where)
+        )
+        exercise = Exercise(s.exercise)
+        glitchy = SampleBlock(t, acc, s.samples.gyro_dps)
+        if len(wrist_reps(exercise, glitchy)) != len(wrist_reps(exercise, s.samples)):
+            changed.append(s.name)
+    assert changed == []
