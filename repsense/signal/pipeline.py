@@ -143,13 +143,14 @@ class RepPipeline:
         events: list[PipelineEvent] = []
         for item in self._resampler.feed(t_s, x, known_at_s):
             if isinstance(item, Gap):
-                if self._periodic is not None:  # its last reps wait for confirmation: they count before the gap
+                # Reps waiting for confirmation (periodic) or for the filter to start (wrist) count before the gap.
+                if self._periodic is not None:
                     events.extend(self._periodic.restart_after_gap(item.t_s + item.duration_s))
+                if self._wrist is not None:
+                    events.extend(self._wrist.restart_after_gap(item.t_s + item.duration_s))
                 events.append(GapEvent(item.t_s, item.duration_s))
                 self._vertical.reset()
                 self._segmenter.restart_after_gap()
-                if self._wrist is not None:
-                    self._wrist.restart_after_gap()
                 continue
             gyro = item.x[:, 3:6] if self._has_gyro else None
             s, s_smooth, up = self._vertical.feed(item.x[:, 0:3], gyro)

@@ -7,10 +7,15 @@ blocks) and integrated through a leaky integrator whose memory matches the band'
 drift-free, somewhat smoothed vertical velocity: each concentric (the hands rise in every barbell lift, squat
 included) is a positive lobe.
 
-The band-pass starts (and restarts after a gap) as if the input had always been ``start_g``, 1 g: the long-run
-mean of a vertical specific force. Recordings are started by hand, often mid-movement, and starting the filter
-from the first sample turned that sample's deviation from 1 g into a step whose response took seconds to die
-out: an inflated first lobe that swallowed the next rep or raised the reference so that it was missed.
+The band-pass starts (and restarts after a gap) as if the input had always been its median over the first
+``start_window_s``: the long-run mean of a vertical specific force, which is the sensor's own 1 g. Until then the
+samples wait. Any other start is a step into the filter whose response takes seconds to die out: an inflated
+first lobe that swallows the next rep or raises the reference so that it is missed. Starting from the first
+sample does that when a recording is started by hand mid-movement; starting from 1 g does it when the sensor
+reads gravity as 0.95 or 1.05 g (consumer accelerometers are off by a few per cent, and ebbelaar's MetaMotion
+reads 0.93-1.13 g at the median of a set): scaling its real sets by 0.95 took them from 72 to 63 % exact. The
+median of the first 3 s gives the same counts at 0.95, 1 and 1.05, and with each axis off by up to 5 %. The
+cost: reps in those first 3 s are known at their end, up to 3 s late.
 
 A lobe counts as a rep when its displacement reaches ``lobe_fraction`` of the median of the recent lobes and
 ``min_lobe_m`` in any case (the only test before there are recent lobes), and it ends at least ``refractory_s``
@@ -47,13 +52,16 @@ class WristConfig:
     min_lobe_m: float = 0.12
     refractory_s: float = 0.8
     reference_lobes: int = 5
-    start_g: float = 1.0
+    start_window_s: float = 3.0  # the band-pass starts settled on the input's median over this long
     settle_s: float = 3.0  # after a gap, the filters' memory: three time constants at 0.15 Hz
 
 
 @dataclass(slots=True)
 class WristState:
     zi: np.ndarray | None = None
+    # Until the band-pass starts: the samples waiting (times, vertical specific force [g], when each was known).
+    waiting: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+    level_g: float | None = None  # the level the band-pass started on: the sensor's own 1 g
     velocity: float = 0.0
     in_lobe: bool = False
     lobe_start_t: float = 0.0
@@ -80,12 +88,20 @@ class WristRepCounter:
     def reset(self) -> None:
         self.state = WristState()
 
-    def restart_after_gap(self) -> None:
-        """The filters start over; the set (count, reference lobes, best rep) goes on."""
+    def restart_after_gap(self, noticed_at_s: float) -> list[RepEvent]:
+        """The input broke off: samples still waiting for the band-pass to start go through, as at the end of a
+        stream. Then the filters start over; the set (count, reference lobes, best rep) goes on."""
+        events = self.flush(noticed_at_s)
         old = self.state
         self.state = WristState(
-            last_rep_t=old.last_rep_t, lobes=old.lobes, rep_count=old.rep_count, best_mcv=old.best_mcv, after_gap=True
+            last_rep_t=old.last_rep_t,
+            lobes=old.lobes,
+            rep_count=old.rep_count,
+            best_mcv=old.best_mcv,
+            after_gap=True,
+            level_g=old.level_g,
         )
+        return events
 
     def feed(self, t_s: np.ndarray, s_g: np.ndarray, enabled_at_s: np.ndarray) -> list[RepEvent]:
         cfg, st = self.config, self.state
@@ -94,10 +110,13 @@ class WristRepCounter:
             return events
         if st.after_gap and st.restart_t is None:
             st.restart_t = float(t_s[0])
+        if st.zi is None and st.level_g is not None:  # after a gap: the sensor's 1 g is known already
+            st.zi = scipy.signal.sosfilt_zi(self.sos) * st.level_g * STANDARD_GRAVITY_M_S2
         if st.zi is None:
-            # Start the band-pass settled on 1 g, the mean vertical specific force, not on the first sample: a
-            # recording may start mid-movement, and that sample's offset from 1 g would ring for seconds.
-            st.zi = scipy.signal.sosfilt_zi(self.sos) * cfg.start_g * STANDARD_GRAVITY_M_S2
+            st.waiting.append((np.asarray(t_s), np.asarray(s_g), np.asarray(enabled_at_s)))
+            if float(t_s[-1]) - float(st.waiting[0][0][0]) < cfg.start_window_s:
+                return events
+            return self._start(None)
         band, st.zi = scipy.signal.sosfilt(self.sos, np.asarray(s_g) * STANDARD_GRAVITY_M_S2, zi=st.zi)
         dt = 1.0 / cfg.rate_hz
         keep = math.exp(-2.0 * math.pi * cfg.band_lo_hz * dt)
@@ -116,7 +135,23 @@ class WristRepCounter:
         return events
 
     def flush(self, last_seen_s: float) -> list[RepEvent]:
-        return []
+        """The stream has ended: samples still waiting for the band-pass to start go through now."""
+        return self._start(last_seen_s) if self.state.zi is None and self.state.waiting else []
+
+    def _start(self, ended_at_s: float | None) -> list[RepEvent]:
+        """Start the band-pass settled on the median of the waiting samples up to the first one ``start_window_s``
+        after the first (all of them if the input ended, at ``ended_at_s``, before that), and run the waiting
+        samples through it. Those up to that one are known when it is, at the earliest."""
+        st, window = self.state, self.config.start_window_s
+        t_s, s_g, seen = (np.concatenate(part) for part in zip(*st.waiting, strict=True))
+        st.waiting = []
+        last = int(np.searchsorted(t_s, t_s[0] + window)) if ended_at_s is None else len(t_s) - 1
+        now = float(seen[last]) if ended_at_s is None else ended_at_s
+        st.level_g = float(np.median(s_g[: last + 1]))
+        st.zi = scipy.signal.sosfilt_zi(self.sos) * st.level_g * STANDARD_GRAVITY_M_S2
+        seen = seen.copy()
+        seen[: last + 1] = np.maximum(seen[: last + 1], now)
+        return self.feed(t_s, s_g, seen)
 
     def _end_lobe(self, t_end: float, seen: float, events: list[RepEvent]) -> None:
         cfg, st = self.config, self.state
