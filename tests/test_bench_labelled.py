@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 from pathlib import Path
 
 import bench_labelled  # bench/bench_labelled.py: pytest puts bench/ on the path
 import pytest
+import realdata
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = REPO_ROOT / "sample_recordings"
@@ -72,3 +74,26 @@ def test_a_labels_file_without_its_columns_is_one_line(tmp_path: Path) -> None:
     labels.write_text("name,count\nsquat.csv,5\n")
     with pytest.raises(SystemExit, match="needs a header with at least 'file' and 'reps'"):
         bench_labelled.main([str(labels)])
+
+
+@pytest.mark.realdata
+def test_a_metamotion_pair_is_one_set_in_the_template(tmp_path: Path, capsys) -> None:
+    """A real MetaBase export: its accelerometer and gyroscope files are one set, listed once, on the wrist."""
+    raw = Path(os.environ.get("REPSENSE_REALDATA", realdata.DEFAULT_ROOT)) / "ebbelaar_metamotion" / "raw"
+    if not raw.is_dir():
+        pytest.skip(f"real data not found at {raw} (set REPSENSE_REALDATA)")
+    for path in raw.glob("A-ohp-heavy_MetaWear_2019-01-14T14.49.46.484_*_1.4.4.csv"):
+        shutil.copy(path, tmp_path / path.name)
+    assert len(list(tmp_path.iterdir())) == 2
+    assert bench_labelled.main(["--template", str(tmp_path)]) == 0
+    rows = list(csv.DictReader((tmp_path / "labels.csv").open()))
+    assert [(r["exercise"], r["placement"]) for r in rows] == [("ohp", "wrist")]
+    assert "Accelerometer" in rows[0]["file"]
+    rows[0]["reps"] = "5"
+    with (tmp_path / "labels.csv").open("w", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=bench_labelled.COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    capsys.readouterr()
+    assert bench_labelled.main([str(tmp_path / "labels.csv")]) == 0
+    assert "wrist/ohp" in capsys.readouterr().out
