@@ -7,15 +7,15 @@ blocks) and integrated through a leaky integrator whose memory matches the band'
 drift-free, somewhat smoothed vertical velocity: each concentric (the hands rise in every barbell lift, squat
 included) is a positive lobe.
 
-The band-pass starts (and restarts after a gap) as if the input had always been its median over the first
-``start_window_s``: the long-run mean of a vertical specific force, which is the sensor's own 1 g. Until then the
-samples wait. Any other start is a step into the filter whose response takes seconds to die out: an inflated
-first lobe that swallows the next rep or raises the reference so that it is missed. Starting from the first
-sample does that when a recording is started by hand mid-movement; starting from 1 g does it when the sensor
-reads gravity as 0.95 or 1.05 g (consumer accelerometers are off by a few per cent, and ebbelaar's MetaMotion
-reads 0.93-1.13 g at the median of a set): scaling its real sets by 0.95 took them from 72 to 63 % exact. The
-median of the first 3 s gives the same counts at 0.95, 1 and 1.05, and with each axis off by up to 5 %. The
-cost: reps in those first 3 s are known at their end, up to 3 s late.
+The band-pass starts as if the input had always been its median over the first ``start_window_s``: the long-run
+mean of a vertical specific force, which is the sensor's own 1 g. Until then the samples wait; after a gap it
+restarts on the same level without waiting. Any other start is a step into the filter whose response takes
+seconds to die out: an inflated first lobe that swallows the next rep or raises the reference so that it is
+missed. Starting from the first sample does that when a recording is started by hand mid-movement; starting
+from 1 g does it when the sensor reads gravity as 0.95 or 1.05 g (consumer accelerometers are off by a few per
+cent, and ebbelaar's MetaMotion reads 0.93-1.13 g at the median of a set): scaling its real sets by 0.95 took
+them from 72 to 63 % exact. The median of the first 3 s gives the same counts at 0.95, 1 and 1.05, and with
+each axis off by up to 5 %. The cost: a rep in those first 3 s is known only when they are up.
 
 A lobe counts as a rep when its displacement reaches ``lobe_fraction`` of the median of the recent lobes and
 ``min_lobe_m`` in any case (the only test before there are recent lobes), and it ends at least ``refractory_s``
