@@ -1,9 +1,9 @@
 """The one streaming pipeline that live sessions and replays share.
 
 ``SampleBlock`` -> (on the wrist, the glitch filter) -> uniform grid -> vertical specific force -> rep segmenter
-(on the wrist, one of the wrist counters) -> events. Feed it blocks of any size in order; it returns the events each block completed. ``flush()`` ends the stream. After a gap in the samples,
-the rep that shows the set's rhythm across it is followed by an ``UnseenRepsEvent`` when reps were made in the
-gap (``repsense.signal.unseen``).
+(on the wrist, one of the wrist counters) -> events. Feed it blocks of any size in order; it returns the events
+each block completed. ``flush()`` ends the stream. After a gap in the samples, the rep that shows the set's rhythm
+across it is followed by an ``UnseenRepsEvent`` when reps were made in the gap (``repsense.signal.unseen``).
 """
 
 from __future__ import annotations
