@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_realdata.py
 	$(BIN)/python bench/bench_wrist_sim.py
 	$(BIN)/python bench/bench_unseen.py
+	$(BIN)/python bench/bench_robustness.py
 	$(BIN)/python bench/bench_ble.py
 	$(BIN)/python bench/bench_history.py
 

@@ -2,8 +2,8 @@
 
 Consumer IMUs send the odd sample that is simply wrong: a bad register read, a bit flipped on its way. One such
 sample of 1-3 g, integrated into velocity, is a step the size of a rep, and on a wrist it reads as one: one
-glitch every 5 s, added to the real MetaMotion barbell sets, took them from 72 to 54 % counted exactly; with this
-filter they stay at 72 %.
+glitch every 5 s, added to the real MetaMotion barbell sets, takes them from 74 to 60 % counted exactly; with this
+filter they count as without the glitches (``bench/bench_robustness.py``).
 
 The wrist path uses it (``PipelineConfig.for_lift`` with ``Placement.WRIST``). The bar path does not: a plate
 clanking on the floor is a real one- or two-sample jolt of several g, and the bar's rep segmenter reads it (a

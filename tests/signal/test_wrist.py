@@ -201,7 +201,7 @@ def test_real_pebble_counts_do_not_depend_on_how_the_watch_sits():
 @pytest.mark.slow
 def test_real_metamotion_sets_count_the_same_through_glitches():
     """The 57 real MetaMotion barbell sets with a 1-3 g glitch added every 5 s: each counts as without them.
-    Before the wrist path filtered glitches, 17 of them changed and exact counts fell from 72 to 54 %."""
+    Without the wrist's glitch filter, 17 of them change and exact counts fall from 74 to 53 %."""
     realdata, root = _realdata()
     rng = np.random.default_rng(3)
     changed = []
