@@ -258,3 +258,30 @@ def test_real_metamotion_sets_count_the_same_when_the_sensor_reads_gravity_off()
             if len(wrist_reps(exercise, off)) != base:
                 changed.append((s.name, gain))
     assert changed == []
+
+
+@pytest.fixture(scope="module")
+def rough_squat():
+    """The squat set with glitches, a 2 s gap 2 s in (before the band-pass has started) and another later."""
+    rng = np.random.default_rng(4)
+    sim = simulate_set(random_config(rng, Exercise.SQUAT, rate_hz=25.0, has_gyro=True, hard=False), seed=6)
+    t, acc = sim.samples.t_s.copy(), sim.samples.acc_g.copy()
+    where = rng.choice(len(t), 12, replace=False)
+    acc[where] += rng.choice([-2.0, 2.0], (12, 3))
+    t[np.searchsorted(t, t[0] + 2.0) :] += 2.0
+    t[np.searchsorted(t, t[0] + 14.0) :] += 2.5
+    return SampleBlock(t, acc, sim.samples.gyro_dps)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cuts=st.lists(st.integers(1, 600), min_size=1, max_size=60))
+def test_glitches_gaps_and_the_start_do_not_depend_on_block_size(rough_squat, cuts):
+    """The glitch filter, the wait for the band-pass to start and the restarts after gaps, cut anywhere."""
+    whole = RepPipeline(PipelineConfig.for_lift(Exercise.SQUAT, Placement.WRIST)).run(rough_squat)
+    assert sum(isinstance(e, RepEvent) for e in whole) >= 3
+    assert sum(isinstance(e, GapEvent) for e in whole) == 2
+    pipeline = RepPipeline(PipelineConfig.for_lift(Exercise.SQUAT, Placement.WRIST))
+    events = []
+    for piece in rough_squat.split(cuts):
+        events += pipeline.feed(piece)
+    assert events + pipeline.flush() == whole
