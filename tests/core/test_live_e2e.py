@@ -23,8 +23,9 @@ import pytest
 
 from repsense.core.cli import main
 from repsense.events import Exercise
-from repsense.firmware_bridge.recording import read_recording
+from repsense.firmware_bridge.recording import RecordingWriter, read_recording
 from repsense.firmware_bridge.simulator import random_config, simulate_set, write_simulated
+from repsense.samples import SampleBlock
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -216,3 +217,37 @@ def test_ctrl_c_ends_cleanly_and_keeps_everything(squat_file, tmp_path, assert_s
     assert result["summary"]["samples"] == len(read_recording(record).samples) > 300
     assert "stopped by hand" in err
     assert_same_session(result, replay(record, *AMRAP), record)
+
+
+@pytest.fixture(scope="module")
+def glitchy_wrist_squat(tmp_path_factory) -> Path:
+    """A squat seen from the wrist at 25 Hz, accelerometer only, with a 2 g glitch every 3 s."""
+    rng = np.random.default_rng(12)
+    sim = simulate_set(random_config(rng, Exercise.SQUAT, rate_hz=25, has_gyro=False, hard=False), 12)
+    t = sim.samples.t_s
+    acc = sim.samples.acc_g.copy()
+    acc[np.searchsorted(t, np.arange(t[0] + 1.0, t[-1], 3.0))] += [2.0, -1.0, 0.5]
+    path = tmp_path_factory.mktemp("e2e") / "wrist_squat.csv"
+    with RecordingWriter(path, {"exercise": "squat", "placement": "wrist"}, has_gyro=False) as writer:
+        writer.write(SampleBlock(t, acc))
+    return path
+
+
+@pytest.mark.parametrize("which", ["curl", "squat"])
+def test_a_wrist_sensor_counts_live_what_replay_counts(which, glitchy_wrist_squat, tmp_path, assert_same_session):
+    """On the wrist, live and replay share the glitch filter, the counters' wait to start and their rhythm."""
+    if which == "curl":
+        source, options = REPO_ROOT / "sample_recordings" / "curl_wrist_50hz_nogyro.csv", ("--exercise", "curl")
+    else:
+        source, options = glitchy_wrist_squat, ("--exercise", "squat")
+    options = (*options, "--placement", "wrist", "--velocity-loss", "60")
+    emulator = Emulator(source)
+    try:
+        result = live(emulator.port, tmp_path / "live.csv", *options)
+        emulator.finish()
+    finally:
+        emulator.kill()
+    assert_same_session(result, replay(tmp_path / "live.csv", *options), tmp_path / "live.csv")
+    expected = replay(source, *options)
+    assert len(result["reps"]) == len(expected["reps"]) >= 4
+    assert all("velocity_estimated" in rep["flags"] for rep in result["reps"])
