@@ -69,7 +69,8 @@ class PipelineConfig:
 
     @staticmethod
     def for_lift(exercise: Exercise, placement: Placement = Placement.BAR) -> PipelineConfig:
-        rate = ResamplerConfig().rate_hz
+        resampler = ResamplerConfig()
+        rate = resampler.rate_hz
         segmenter = SegmenterConfig(
             rate_hz=rate,
             needs_descent=exercise.starts_from_top,
@@ -80,10 +81,11 @@ class PipelineConfig:
         return PipelineConfig(
             exercise=exercise,
             placement=placement,
-            resampler=ResamplerConfig(rate_hz=rate),
+            resampler=resampler,
             vertical=VerticalConfig(rate_hz=rate),
             segmenter=segmenter,
-            glitch=GlitchConfig() if placement == Placement.WRIST else None,
+            # The same gaps as the resampler's: the glitch filter never compares samples across one.
+            glitch=GlitchConfig(gap_s=resampler.gap_s) if placement == Placement.WRIST else None,
             wrist=WristConfig(rate_hz=rate),
             periodic=PeriodicConfig(rate_hz=rate, lockout_at_top=exercise is Exercise.CURL),
         )
