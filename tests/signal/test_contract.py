@@ -114,6 +114,24 @@ def test_resampler_is_bit_identical_across_cuts(squat_gyro, cuts):
     assert flatten(run(squat_gyro.split(cuts))) == whole
 
 
+def test_resampler_reports_when_its_input_became_known():
+    """A stage before it that holds samples back (the glitch filter) passes when each became known: a grid value
+    is known when the sample after it is, not at that sample's own time."""
+    t = 10.0 + np.arange(200) / 50.0
+    x = np.column_stack([np.sin(t), np.cos(t), np.ones_like(t)])
+    known = t + 0.04  # each sample waits for the two after it at 50 Hz
+    t[120:] += 2.0  # and a gap
+    known[120:] += 2.0
+    plain, held = UniformResampler(ResamplerConfig(), 3), UniformResampler(ResamplerConfig(), 3)
+    a = [item for item in plain.feed(t[:77], x[:77]) + plain.feed(t[77:], x[77:])]
+    b = [item for item in held.feed(t[:77], x[:77], known[:77]) + held.feed(t[77:], x[77:], known[77:])]
+    assert [type(i) for i in a] == [type(i) for i in b] and sum(isinstance(i, Gap) for i in b) == 1
+    for p, q in zip(a, b, strict=True):
+        if not isinstance(p, Gap):
+            assert np.array_equal(p.x, q.x) and np.array_equal(p.t_s, q.t_s)
+            np.testing.assert_allclose(q.enabled_at_s, p.enabled_at_s + 0.04)
+
+
 @pytest.mark.parametrize("with_gyro", [True, False])
 def test_vertical_filter_is_bit_identical_across_cuts(squat_gyro, with_gyro):
     acc = squat_gyro.acc_g[:2000]
