@@ -123,8 +123,8 @@ def test_resampler_reports_when_its_input_became_known():
     t[120:] += 2.0  # and a gap
     known[120:] += 2.0
     plain, held = UniformResampler(ResamplerConfig(), 3), UniformResampler(ResamplerConfig(), 3)
-    a = [item for item in plain.feed(t[:77], x[:77]) + plain.feed(t[77:], x[77:])]
-    b = [item for item in held.feed(t[:77], x[:77], known[:77]) + held.feed(t[77:], x[77:], known[77:])]
+    a = plain.feed(t[:77], x[:77]) + plain.feed(t[77:], x[77:])
+    b = held.feed(t[:77], x[:77], known[:77]) + held.feed(t[77:], x[77:], known[77:])
     assert [type(i) for i in a] == [type(i) for i in b] and sum(isinstance(i, Gap) for i in b) == 1
     for p, q in zip(a, b, strict=True):
         if not isinstance(p, Gap):
