@@ -10,7 +10,9 @@ rep against the labels. The changes:
 - ``gain``: the accelerometer reading gravity as 0.95 g or 1.05 g, or each axis off on its own (1.05, 0.97, 1.0),
   as consumer accelerometers do;
 - ``glitches``: one wrong sample of 1-3 g in a random direction every 5 s (and every 2 s);
-- ``noise``: white noise of 0.02 g added to every axis.
+- ``noise``: white noise of 0.02 g added to every axis;
+- ``jitter``: every sample's time moved by up to 40 % of the sample interval, as arrival-timed exports are;
+- ``dropped``: 5 % of the samples lost at random.
 
 ``--no-glitch-filter`` runs the same without the wrist's glitch filter, to see what it is for.
 
@@ -74,6 +76,23 @@ def noise(sigma_g: float) -> Change:
     return lambda s, rng: SampleBlock(s.t_s, s.acc_g + rng.normal(0.0, sigma_g, s.acc_g.shape), s.gyro_dps)
 
 
+def jitter(fraction: float) -> Change:
+    def change(s: SampleBlock, rng: np.random.Generator) -> SampleBlock:
+        step = float(np.median(np.diff(s.t_s)))  # moves of less than half a step keep the times in order
+        return SampleBlock(s.t_s + rng.uniform(-fraction, fraction, len(s.t_s)) * step, s.acc_g, s.gyro_dps)
+
+    return change
+
+
+def dropped(fraction: float) -> Change:
+    def change(s: SampleBlock, rng: np.random.Generator) -> SampleBlock:
+        keep = rng.random(len(s.t_s)) >= fraction
+        keep[[0, -1]] = True
+        return SampleBlock(s.t_s[keep], s.acc_g[keep], None if s.gyro_dps is None else s.gyro_dps[keep])
+
+    return change
+
+
 CHANGES: dict[str, Change] = {
     "turned 1": turned(1),
     "turned 2": turned(2),
@@ -84,6 +103,8 @@ CHANGES: dict[str, Change] = {
     "glitches every 5 s": glitches(5.0),
     "glitches every 2 s": glitches(2.0),
     "noise 0.02 g": noise(0.02),
+    "jitter 40 %": jitter(0.4),
+    "5 % dropped": dropped(0.05),
 }
 
 

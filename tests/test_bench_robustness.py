@@ -42,3 +42,11 @@ def test_glitches_are_one_wrong_sample_every_so_often():
 def test_the_bar_corpus_runs_and_scores_against_its_truth():
     errors = bench_robustness.bar_errors(2, None)
     assert errors.shape == (2,) and errors.dtype.kind == "i"
+
+
+def test_jitter_keeps_the_times_in_order_and_drops_lose_samples():
+    s = block(1000)
+    out = bench_robustness.jitter(0.4)(s, np.random.default_rng(2))
+    assert np.all(np.diff(out.t_s) > 0) and np.max(np.abs(out.t_s - s.t_s)) <= 0.4 / 50.0
+    fewer = bench_robustness.dropped(0.05)(s, np.random.default_rng(2))
+    assert 900 < len(fewer) < 1000 and fewer.t_s[0] == s.t_s[0] and fewer.t_s[-1] == s.t_s[-1]
