@@ -114,7 +114,7 @@ def test_real_metamotion_wrist_sets_do_not_regress():
     assert len(errors) == 57
     exact = np.mean(np.array(errors) == 0)
     within_one = np.mean(np.abs(errors) <= 1)
-    assert exact >= 0.65, exact
+    assert exact >= 0.70, exact
     assert within_one >= 0.84, within_one
 
 
@@ -126,12 +126,12 @@ def test_real_pebble_gym_sets_do_not_regress():
     sets = list(realdata.muvr_sets(root))
     errors = np.array([len(wrist_reps(Exercise(s.exercise), s.samples)) - s.true_reps for s in sets])
     assert len(errors) == 284
-    assert np.mean(errors == 0) >= 0.28
-    assert np.mean(np.abs(errors) <= 1) >= 0.58
+    assert np.mean(errors == 0) >= 0.30
+    assert np.mean(np.abs(errors) <= 1) >= 0.60
     whole = np.array([s.metadata["spliced"] == "no" for s in sets])
     assert whole.sum() == 240
-    assert np.mean(errors[whole] == 0) >= 0.34
-    assert np.mean(np.abs(errors[whole]) <= 1) >= 0.70
+    assert np.mean(errors[whole] == 0) >= 0.36
+    assert np.mean(np.abs(errors[whole]) <= 1) >= 0.72
 
 
 @pytest.mark.realdata
