@@ -73,6 +73,7 @@ class Result:
     counted: int
     unseen: int
     longest_gap_s: float
+    guessed: tuple[str, ...] = ()  # what neither the labels nor the file said, so the default was taken
 
     @property
     def true_reps(self) -> int:
@@ -130,6 +131,7 @@ def score(label: Label) -> Result:
     exercise, placement = lift_from_metadata(recording.metadata, label.exercise, label.placement)
     events = RepPipeline(PipelineConfig.for_lift(exercise, placement)).run(recording.samples)
     t = recording.samples.t_s
+    said = {"exercise": label.exercise, "placement": label.placement}
     return Result(
         label,
         exercise,
@@ -137,6 +139,7 @@ def score(label: Label) -> Result:
         sum(isinstance(e, RepEvent) for e in events),
         sum(e.reps for e in events if isinstance(e, UnseenRepsEvent)),
         float(np.max(np.diff(t))) if len(t) > 1 else 0.0,
+        tuple(key for key, value in said.items() if not (value or recording.metadata.get(key))),
     )
 
 
@@ -165,6 +168,7 @@ def report(labels_path: Path) -> int:
             notes.append(f"{r.unseen} unseen in a gap")
         if r.samples_lost:
             notes.append(f"samples stop for {r.longest_gap_s:.1f} s")
+        notes.extend(f"no {what} given: {getattr(r, what)} taken" for what in r.guessed)
         print(
             f"{name:<{width}} {r.exercise:>8} {r.placement:>9} {r.true_reps:5d} {r.counted:7d} {r.error:+5d}  "
             + ", ".join(notes)

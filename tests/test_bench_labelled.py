@@ -97,3 +97,15 @@ def test_a_metamotion_pair_is_one_set_in_the_template(tmp_path: Path, capsys) ->
     capsys.readouterr()
     assert bench_labelled.main([str(tmp_path / "labels.csv")]) == 0
     assert "wrist/ohp" in capsys.readouterr().out
+
+
+def test_a_set_whose_lift_nobody_named_says_what_was_taken(tmp_path: Path, capsys) -> None:
+    """Neither the labels nor the file say the lift or the placement: the set is counted as ``repsense replay``
+    would count it, ``other`` on the bar, and its line says so."""
+    lines = (SAMPLES / "ohp_fixed5_25hz.csv").read_text().splitlines()
+    unnamed = [line for line in lines if not line.startswith(("# exercise", "# placement"))]
+    (tmp_path / "unnamed.csv").write_text("\n".join(unnamed) + "\n")
+    (tmp_path / "labels.csv").write_text("file,reps\nunnamed.csv,5\n")
+    assert bench_labelled.main([str(tmp_path / "labels.csv")]) == 0
+    line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("unnamed.csv"))
+    assert "other" in line and "no exercise given: other taken, no placement given: bar taken" in line
