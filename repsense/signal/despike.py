@@ -97,7 +97,6 @@ class GlitchFilter:
 
     def __init__(self, config: GlitchConfig, rest_channels: int = 0) -> None:
         self.config = config
-        self.rest_channels = rest_channels
         self.state = GlitchState(rest=np.zeros((0, rest_channels)))
 
     @property
