@@ -12,6 +12,12 @@ time of that sample is reported with it (``enabled_at_s``): it is when a live sy
 
 Two samples further apart than ``gap_s`` are not bridged: the resampler reports a gap and starts a new grid at
 the first sample after it.
+
+Shorter losses are bridged, and each grid value says whether it was (``hole``): interpolated across an input
+interval longer than ``hole_intervals`` of the input's usual interval (the median of its last ``usual_of``) and
+longer than ``hole_s``. Judged against the input's own rate, because what is lost at 100 Hz is the normal
+spacing of a sensor at 10-12.5 Hz (WitMotion's and MetaMotion's defaults): at those rates two samples in a row
+must be lost, as at 50 Hz; at 100 Hz and above, ``hole_s`` (0.05 s) decides.
 """
 
 from __future__ import annotations
@@ -23,19 +29,25 @@ import numpy as np
 
 @dataclass(frozen=True, slots=True)
 class ResamplerConfig:
-    """``rate_hz``: the output grid rate. ``gap_s``: longer silences are gaps, not interpolated."""
+    """``rate_hz``: the output grid rate. ``gap_s``: longer silences are gaps, not interpolated. ``hole_s``,
+    ``hole_intervals`` and ``usual_of``: what a hole is (see the module docstring)."""
 
     rate_hz: float = 100.0
     gap_s: float = 1.0
+    hole_s: float = 0.05
+    hole_intervals: float = 2.5
+    usual_of: int = 16
 
 
 @dataclass(frozen=True, slots=True)
 class UniformChunk:
-    """Resampled output: grid times, channel means, and when each grid value became known."""
+    """Resampled output: grid times, channel means, when each grid value became known, and whether it was
+    interpolated across a hole in the input."""
 
     t_s: np.ndarray  # float64 [m]
     x: np.ndarray  # float64 [m, channels]
     enabled_at_s: np.ndarray  # float64 [m]
+    hole: np.ndarray  # bool [m]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +74,7 @@ class UniformResampler:
         self.origin_s = 0.0  # grid origin (first sample after start or a gap)
         self.next_k = 0  # index of the next grid point to produce
         self.integral_prev_grid = np.zeros(self.channels)  # I at grid point next_k - 1
+        self.recent_dt = np.zeros(0)  # the last usual_of - 1 input intervals, across gaps too
 
     def feed(self, t_s: np.ndarray, x: np.ndarray, known_at_s: np.ndarray | None = None) -> list[UniformChunk | Gap]:
         """Consume input samples (strictly increasing times) and return what became known. ``known_at_s``: when
@@ -102,7 +115,8 @@ class UniformResampler:
         self.integral_prev_grid = np.zeros(self.channels)
 
     def _first_point(self, t0: float, x0: np.ndarray, known0: float) -> UniformChunk:
-        return UniformChunk(np.array([t0]), np.array(x0, dtype=np.float64).reshape(1, -1), np.array([known0]))
+        x = np.array(x0, dtype=np.float64).reshape(1, -1)
+        return UniformChunk(np.array([t0]), x, np.array([known0]), np.zeros(1, dtype=bool))
 
     def _advance(self, t_s: np.ndarray, x: np.ndarray, known: np.ndarray) -> UniformChunk | None:
         assert self.t_last is not None
@@ -110,6 +124,7 @@ class UniformResampler:
         kk = np.r_[self.known_last, known]
         xx = np.vstack([self.x_last, x])
         dt = np.diff(tt)
+        hole = self._holes(dt)
         increments = 0.5 * (xx[:-1] + xx[1:]) * dt[:, None]
         integral = np.cumsum(np.vstack([self.integral_last, increments]), axis=0)
 
@@ -133,7 +148,7 @@ class UniformResampler:
             integral_at_grid = integral[j] + xx[j] * tau + 0.5 * slope * tau * tau
             prev = np.vstack([self.integral_prev_grid, integral_at_grid[:-1]])
             values = (integral_at_grid - prev) / step
-            chunk = UniformChunk(grid_t, values, kk[j + 1])
+            chunk = UniformChunk(grid_t, values, kk[j + 1], hole[j])
             self.integral_prev_grid = integral_at_grid[-1].copy()
             self.next_k = k_last + 1
         self.t_last = float(tt[-1])
@@ -141,3 +156,15 @@ class UniformResampler:
         self.x_last = xx[-1].copy()
         self.integral_last = integral[-1].copy()
         return chunk
+
+    def _holes(self, dt: np.ndarray) -> np.ndarray:
+        """For each input interval in ``dt``: is it a hole, against the usual interval up to and including it?"""
+        n = self.config.usual_of
+        history = np.concatenate([self.recent_dt, dt])
+        self.recent_dt = history[max(0, len(history) - (n - 1)) :] if n > 1 else np.zeros(0)
+        # A window of the last n intervals for each new one; before n have been seen, fewer (padded with NaN).
+        warm_up = n - 1 - (len(history) - len(dt))
+        padded = np.concatenate([np.full(max(0, warm_up), np.nan), history])
+        windows = np.lib.stride_tricks.sliding_window_view(padded, n)[-len(dt) :]
+        usual = np.nanmedian(windows, axis=1) if warm_up > 0 else np.median(windows, axis=1)
+        return np.asarray(dt > np.maximum(self.config.hole_s, self.config.hole_intervals * usual), dtype=bool)

@@ -90,7 +90,6 @@ class SegmenterConfig:
     stale_calibration_s: float = 4.0  # no calibration sample for this long: let a long flat stretch provide one
     calibration_memory_s: float = 30.0
     movement_weight: float = 0.1  # a movement's mean counts as this many still samples per sample
-    hole_s: float = 0.05  # a grid sample interpolated over a longer hole in the input
     complete_fraction_with_hole: float = 0.4
     complete_fraction: float = 0.7
     descent_chain_s: float = 1.0  # descents closer than this add up (a pause mid-way); farther ones start afresh
@@ -193,9 +192,10 @@ class RepSegmenter:
         s_smooth_g: np.ndarray,
         up: np.ndarray,
         enabled_at_s: np.ndarray,
+        holes: np.ndarray,
     ) -> list[RepEvent | FailedRepEvent]:
-        """Consume uniform samples: times, vertical specific force [g] raw and smoothed, "up" unit vectors, and
-        when each sample became known."""
+        """Consume uniform samples: times, vertical specific force [g] raw and smoothed, "up" unit vectors, when
+        each sample became known, and whether it was interpolated across lost input (``UniformChunk.hole``)."""
         cfg = self.config
         st = self.state
         cal = self.calibration
@@ -233,7 +233,7 @@ class RepSegmenter:
         windows = np.lib.stride_tricks.sliding_window_view(extended, n_quiet)
         flat_all = ((windows.max(axis=1) - windows.min(axis=1)) < cfg.flat_range_g).tolist()
         st.recent_s = extended[len(extended) - (n_quiet - 1) :].tolist() if n_quiet > 1 else []
-        hole_all = ((enabled_at_s - t_s) > cfg.hole_s).tolist()
+        hole_all = np.asarray(holes, dtype=bool).tolist()
 
         for t, s, s_smooth, (ux, uy, uz), seen, flat_now, hole in zip(
             t_s.tolist(),

@@ -7,7 +7,10 @@ Every vendor file here is synthetic, written in tmp_path. The ``realdata`` tests
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import datetime as dt
 import io
+import json
 import os
 import re
 from pathlib import Path
@@ -20,9 +23,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
+from repsense.core.cli import main
 from repsense.core.cli_import import add_import_command, cmd_import
 from repsense.errors import RecordingError
+from repsense.events import Exercise
 from repsense.firmware_bridge.recording import RecordingWriter, read_recording
+from repsense.firmware_bridge.simulator import random_config, simulate_set
 from repsense.firmware_bridge.vendor_common import guess_exercise
 from repsense.firmware_bridge.vendor_files import detect_format, import_files, load_any
 from repsense.samples import SampleBlock
@@ -377,6 +383,29 @@ def test_witmotion_binary_log_is_explained(tmp_path: Path) -> None:
     path.write_bytes(bytes([0x55, 0x50] + [1] * 9 + [0x55, 0x51] + [0] * 20))
     with pytest.raises(RecordingError, match=r"wit\.bin: a WitMotion binary log"):
         load_any(path)
+
+
+def test_a_bar_mounted_witmotion_at_its_default_10_hz_stops_an_amrap_on_velocity_loss(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """WitMotion's app exports at 10 Hz unless told otherwise. The samples' own spacing is no lost data: the reps
+    are measured and the set stops where the simulator's truth says a 20 % loss is first reached."""
+    config = random_config(np.random.default_rng(5), Exercise.SQUAT, rate_hz=10.0, has_gyro=True, hard=False)
+    sim = simulate_set(dataclasses.replace(config, n_good_reps=8, fatigue_per_rep_frac=0.06), seed=8)
+    assert sim.samples.gyro_dps is not None
+    start = dt.datetime(2025, 1, 1, 10, 0, 0)
+    rows = []
+    for t, acc, gyro in zip(sim.samples.t_s, sim.samples.acc_g, sim.samples.gyro_dps, strict=True):
+        stamp = (start + dt.timedelta(seconds=float(t))).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+        values = [f"{v:.4f}" for v in acc] + [f"{v:.3f}" for v in gyro]
+        rows.append("\t".join([stamp, "WT901BLE67(E5:9E:9B:1F:CE:48)", "null", *values, "0.0"]))
+    path = tmp_path / "squat_wit.txt"
+    path.write_text("\n".join([WIT_HEADER, *rows]) + "\n", encoding="utf-8")
+    assert main(["replay", str(path), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["exercise"], out["placement"], len(out["reps"])) == ("squat", "bar", 8)
+    assert all(rep["flags"] == [] for rep in out["reps"])
+    assert out["stop"]["reason"] == "velocity_loss" and out["stop"]["rep"] == sim.truth.vl20_stop_rep == 5
 
 
 # --- any file -----------------------------------------------------------------------------------------------

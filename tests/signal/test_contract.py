@@ -106,7 +106,15 @@ def test_resampler_is_bit_identical_across_cuts(squat_gyro, cuts):
             if isinstance(item, Gap):
                 out.append(("gap", item.t_s, item.duration_s))
             else:
-                out.extend(zip(item.t_s.tolist(), map(tuple, item.x.tolist()), item.enabled_at_s.tolist(), strict=True))
+                out.extend(
+                    zip(
+                        item.t_s.tolist(),
+                        map(tuple, item.x.tolist()),
+                        item.enabled_at_s.tolist(),
+                        item.hole.tolist(),
+                        strict=True,
+                    )
+                )
         return out
 
     whole = flatten(run([squat_gyro]))
@@ -130,6 +138,57 @@ def test_resampler_reports_when_its_input_became_known():
         if not isinstance(p, Gap):
             assert np.array_equal(p.x, q.x) and np.array_equal(p.t_s, q.t_s)
             np.testing.assert_allclose(q.enabled_at_s, p.enabled_at_s + 0.04)
+
+
+def holes_of(t: np.ndarray, cuts: list[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The grid times and hole flags the resampler gives for samples at times ``t``, fed in pieces."""
+    r = UniformResampler(ResamplerConfig(), 3)
+    x = np.column_stack([np.sin(t), np.cos(t), np.ones_like(t)])
+    items = []
+    for piece in np.split(np.arange(len(t)), np.cumsum(cuts or [])):
+        if len(piece):
+            items += r.feed(t[piece], x[piece])
+    chunks = [i for i in items if not isinstance(i, Gap)]
+    return np.concatenate([c.t_s for c in chunks]), np.concatenate([c.hole for c in chunks])
+
+
+@pytest.mark.parametrize(
+    ("rate_hz", "two_lost_is_a_hole"), [(10.0, True), (12.5, True), (50.0, True), (100.0, False), (400.0, False)]
+)
+def test_a_hole_is_judged_against_the_inputs_own_rate(rate_hz, two_lost_is_a_hole):
+    """At 10-12.5 Hz (WitMotion's and MetaMotion's defaults) the normal spacing of samples and a single lost sample
+    are no hole; two lost in a row are, as at 50 Hz. At 100 Hz and above, more than 0.05 s is."""
+    rng = np.random.default_rng(4)
+    t = 3.0 + np.cumsum(rng.uniform(0.9, 1.1, 400)) / rate_hz  # 10 % jitter
+    long_loss = max(3, round(0.06 * rate_hz))
+    keep = np.ones(len(t), dtype=bool)
+    keep[100] = False
+    keep[200:202] = False
+    keep[300 : 300 + long_loss] = False
+    grid, hole = holes_of(t[keep])
+
+    def across(first: int, lost: int) -> np.ndarray:
+        """The grid values between the samples either side of those lost."""
+        return (grid > t[first - 1]) & (grid < t[first + lost])
+
+    assert not np.any(hole[across(100, 1)])
+    assert np.all(hole[across(200, 2)]) if two_lost_is_a_hole else not np.any(hole[across(200, 2)])
+    assert np.all(hole[across(300, long_loss)])
+    assert not np.any(hole & ~across(200, 2) & ~across(300, long_loss))
+
+
+@settings(max_examples=25, deadline=None)
+@given(cuts=st.lists(st.integers(1, 60), min_size=1, max_size=30), seed=st.integers(0, 1000))
+def test_holes_do_not_depend_on_block_size(cuts, seed):
+    """The usual interval is a running median over the last samples, carried across blocks and gaps."""
+    rng = np.random.default_rng(seed)
+    dt = rng.choice([1 / 12.5, 1 / 50.0])
+    gaps = rng.choice([1.0, 2.0, 3.0, 1.2 / dt], size=300, p=[0.8, 0.1, 0.09, 0.01])
+    t = np.cumsum(gaps * dt * rng.uniform(0.8, 1.2, 300))
+    whole = holes_of(t)
+    assert np.any(whole[1])
+    pieces = holes_of(t, cuts)
+    assert np.array_equal(pieces[0], whole[0]) and np.array_equal(pieces[1], whole[1])
 
 
 @pytest.mark.parametrize("with_gyro", [True, False])
