@@ -161,7 +161,9 @@ class RepPipeline:
             elif self._periodic is not None:
                 events.extend(self._periodic.feed(item.t_s, item.x[:, 0:3], s, item.enabled_at_s))
             else:
-                events.extend(self._segmenter.feed(item.t_s, s, s_smooth, up, item.enabled_at_s, item.hole))
+                events.extend(
+                    self._segmenter.feed(item.t_s, s, s_smooth, up, item.enabled_at_s, item.hole, item.input_interval_s)
+                )
         return self._with_unseen(events)
 
     def flush(self) -> list[PipelineEvent]:

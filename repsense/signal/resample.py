@@ -14,10 +14,10 @@ Two samples further apart than ``gap_s`` are not bridged: the resampler reports 
 the first sample after it.
 
 Shorter losses are bridged, and each grid value says whether it was (``hole``): interpolated across an input
-interval longer than ``hole_intervals`` of the input's usual interval (the median of its last ``usual_of``) and
-longer than ``hole_s``. Judged against the input's own rate, because what is lost at 100 Hz is the normal
-spacing of a sensor at 10-12.5 Hz (WitMotion's and MetaMotion's defaults): at those rates two samples in a row
-must be lost, as at 50 Hz; at 100 Hz and above, ``hole_s`` (0.05 s) decides.
+interval longer than ``hole_intervals`` of the input's usual interval (``input_interval_s``, the median of its
+last ``usual_of``) and longer than ``hole_s``. Judged against the input's own rate, because what is lost at
+100 Hz is the normal spacing of a sensor at 10-12.5 Hz (WitMotion's and MetaMotion's defaults): at those rates
+two samples in a row must be lost, as at 50 Hz; at 100 Hz and above, ``hole_s`` (0.05 s) decides.
 """
 
 from __future__ import annotations
@@ -41,13 +41,14 @@ class ResamplerConfig:
 
 @dataclass(frozen=True, slots=True)
 class UniformChunk:
-    """Resampled output: grid times, channel means, when each grid value became known, and whether it was
-    interpolated across a hole in the input."""
+    """Resampled output: grid times, channel means, when each grid value became known, whether it was
+    interpolated across a hole in the input, and the input's usual sample interval there (0 before it has one)."""
 
     t_s: np.ndarray  # float64 [m]
     x: np.ndarray  # float64 [m, channels]
     enabled_at_s: np.ndarray  # float64 [m]
     hole: np.ndarray  # bool [m]
+    input_interval_s: np.ndarray  # float64 [m]
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +117,8 @@ class UniformResampler:
 
     def _first_point(self, t0: float, x0: np.ndarray, known0: float) -> UniformChunk:
         x = np.array(x0, dtype=np.float64).reshape(1, -1)
-        return UniformChunk(np.array([t0]), x, np.array([known0]), np.zeros(1, dtype=bool))
+        usual = float(np.median(self.recent_dt)) if len(self.recent_dt) else 0.0
+        return UniformChunk(np.array([t0]), x, np.array([known0]), np.zeros(1, dtype=bool), np.array([usual]))
 
     def _advance(self, t_s: np.ndarray, x: np.ndarray, known: np.ndarray) -> UniformChunk | None:
         assert self.t_last is not None
@@ -124,7 +126,7 @@ class UniformResampler:
         kk = np.r_[self.known_last, known]
         xx = np.vstack([self.x_last, x])
         dt = np.diff(tt)
-        hole = self._holes(dt)
+        hole, usual = self._intervals(dt)
         increments = 0.5 * (xx[:-1] + xx[1:]) * dt[:, None]
         integral = np.cumsum(np.vstack([self.integral_last, increments]), axis=0)
 
@@ -148,7 +150,7 @@ class UniformResampler:
             integral_at_grid = integral[j] + xx[j] * tau + 0.5 * slope * tau * tau
             prev = np.vstack([self.integral_prev_grid, integral_at_grid[:-1]])
             values = (integral_at_grid - prev) / step
-            chunk = UniformChunk(grid_t, values, kk[j + 1], hole[j])
+            chunk = UniformChunk(grid_t, values, kk[j + 1], hole[j], usual[j])
             self.integral_prev_grid = integral_at_grid[-1].copy()
             self.next_k = k_last + 1
         self.t_last = float(tt[-1])
@@ -157,8 +159,8 @@ class UniformResampler:
         self.integral_last = integral[-1].copy()
         return chunk
 
-    def _holes(self, dt: np.ndarray) -> np.ndarray:
-        """For each input interval in ``dt``: is it a hole, against the usual interval up to and including it?"""
+    def _intervals(self, dt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each input interval in ``dt``: is it a hole, and the usual interval up to and including it."""
         n = self.config.usual_of
         history = np.concatenate([self.recent_dt, dt])
         self.recent_dt = history[max(0, len(history) - (n - 1)) :] if n > 1 else np.zeros(0)
@@ -167,4 +169,5 @@ class UniformResampler:
         padded = np.concatenate([np.full(max(0, warm_up), np.nan), history])
         windows = np.lib.stride_tricks.sliding_window_view(padded, n)[-len(dt) :]
         usual = np.nanmedian(windows, axis=1) if warm_up > 0 else np.median(windows, axis=1)
-        return np.asarray(dt > np.maximum(self.config.hole_s, self.config.hole_intervals * usual), dtype=bool)
+        hole = dt > np.maximum(self.config.hole_s, self.config.hole_intervals * usual)
+        return np.asarray(hole, dtype=bool), np.asarray(usual, dtype=np.float64)

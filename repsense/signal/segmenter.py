@@ -78,13 +78,17 @@ class SegmenterConfig:
     quiet_time_s: float = 0.08
     quiet_window_s: float = 0.25
     quiet_mean_accel_m_s2: float = 0.08
+    # ... for input at this rate or faster. A slower input has fewer independent samples in the window, so noise
+    # moves their mean more: the limit grows with the square root of the input's sample interval.
+    quiet_mean_rate_hz: float = 50.0
     flat_range_g: float = 0.04  # before calibration: still means the smoothed reading varies less than this
     zupt_max_velocity_m_s: float = 0.12
     # Quiet (no acceleration) also describes a bar moving at constant speed, so a quiet stretch only anchors
     # velocity when the integral says it is slow. But no lift keeps a steady speed for a whole second: a quiet
-    # stretch that long anchors velocity up to ``long_quiet_max_velocity_m_s`` (after lost samples, say).
+    # stretch that long anchors velocity whatever the integral says. The faster it says, the surer it is wrong
+    # (samples lost or jittered at 10-12.5 Hz can leave it 1.5 m/s out, and a bar that kept that up for a
+    # second would have left the rack).
     long_quiet_s: float = 1.0
-    long_quiet_max_velocity_m_s: float = 1.0
     still_range_g: float = 0.02  # over stale_still_s, 0.1 s means within this band: the bar is still
     stale_still_s: float = 2.0  # longer than the steady middle of any eccentric
     stale_calibration_s: float = 4.0  # no calibration sample for this long: let a long flat stretch provide one
@@ -193,9 +197,11 @@ class RepSegmenter:
         up: np.ndarray,
         enabled_at_s: np.ndarray,
         holes: np.ndarray,
+        input_interval_s: np.ndarray,
     ) -> list[RepEvent | FailedRepEvent]:
         """Consume uniform samples: times, vertical specific force [g] raw and smoothed, "up" unit vectors, when
-        each sample became known, and whether it was interpolated across lost input (``UniformChunk.hole``)."""
+        each sample became known, whether it was interpolated across lost input (``UniformChunk.hole``), and the
+        input's usual sample interval (``UniformChunk.input_interval_s``)."""
         cfg = self.config
         st = self.state
         cal = self.calibration
@@ -215,7 +221,8 @@ class RepSegmenter:
         n_onset = min(n_window, n_quiet)
         n_rest_blocks = min(5, round(cfg.stale_still_s * 10))
         n_min_move, n_max_move = round(0.3 * cfg.rate_hz), round(20.0 * cfg.rate_hz)
-        mean_limit = cfg.quiet_mean_accel_m_s2 * n_window
+        slower = np.maximum(1.0, np.asarray(input_interval_s) * cfg.quiet_mean_rate_hz)
+        mean_limits = (cfg.quiet_mean_accel_m_s2 * n_window * np.sqrt(slower)).tolist()
         if len(st.recent_a) != n_window:
             st.recent_a, st.recent_a_sum, st.recent_i = [0.0] * n_window, 0.0, 0
             st.recent_s = [float(s_smooth_g[0])] * (n_quiet - 1)
@@ -235,7 +242,7 @@ class RepSegmenter:
         st.recent_s = extended[len(extended) - (n_quiet - 1) :].tolist() if n_quiet > 1 else []
         hole_all = np.asarray(holes, dtype=bool).tolist()
 
-        for t, s, s_smooth, (ux, uy, uz), seen, flat_now, hole in zip(
+        for t, s, s_smooth, (ux, uy, uz), seen, flat_now, hole, mean_limit in zip(
             t_s.tolist(),
             s_g.tolist(),
             s_smooth_g.tolist(),
@@ -243,6 +250,7 @@ class RepSegmenter:
             enabled_at_s.tolist(),
             flat_all,
             hole_all,
+            mean_limits,
             strict=True,
         ):
             offset = cal.c + cal.bx * ux + cal.by * uy + cal.bz * uz
@@ -313,7 +321,7 @@ class RepSegmenter:
                 qc >= n_quiet
                 and (
                     v_abs < vz
-                    or (qc >= n_long and v_abs < cfg.long_quiet_max_velocity_m_s)
+                    or qc >= n_long
                     # Not calibrated yet (the stream began mid-motion, say): a flat reading is a rest whatever
                     # the integral says, or a wrong first guess could keep the calibration from ever starting.
                     or (not settled and qc >= 2 * n_quiet)

@@ -112,6 +112,7 @@ def test_resampler_is_bit_identical_across_cuts(squat_gyro, cuts):
                         map(tuple, item.x.tolist()),
                         item.enabled_at_s.tolist(),
                         item.hole.tolist(),
+                        item.input_interval_s.tolist(),
                         strict=True,
                     )
                 )
@@ -140,8 +141,9 @@ def test_resampler_reports_when_its_input_became_known():
             np.testing.assert_allclose(q.enabled_at_s, p.enabled_at_s + 0.04)
 
 
-def holes_of(t: np.ndarray, cuts: list[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The grid times and hole flags the resampler gives for samples at times ``t``, fed in pieces."""
+def holes_of(t: np.ndarray, cuts: list[int] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The grid times, hole flags and usual input intervals the resampler gives for samples at times ``t``, fed in
+    pieces."""
     r = UniformResampler(ResamplerConfig(), 3)
     x = np.column_stack([np.sin(t), np.cos(t), np.ones_like(t)])
     items = []
@@ -149,7 +151,7 @@ def holes_of(t: np.ndarray, cuts: list[int] | None = None) -> tuple[np.ndarray, 
         if len(piece):
             items += r.feed(t[piece], x[piece])
     chunks = [i for i in items if not isinstance(i, Gap)]
-    return np.concatenate([c.t_s for c in chunks]), np.concatenate([c.hole for c in chunks])
+    return tuple(np.concatenate([getattr(c, name) for c in chunks]) for name in ("t_s", "hole", "input_interval_s"))
 
 
 @pytest.mark.parametrize(
@@ -165,7 +167,8 @@ def test_a_hole_is_judged_against_the_inputs_own_rate(rate_hz, two_lost_is_a_hol
     keep[100] = False
     keep[200:202] = False
     keep[300 : 300 + long_loss] = False
-    grid, hole = holes_of(t[keep])
+    grid, hole, interval = holes_of(t[keep])
+    np.testing.assert_allclose(interval[grid > t[20]], 1.0 / rate_hz, rtol=0.1)
 
     def across(first: int, lost: int) -> np.ndarray:
         """The grid values between the samples either side of those lost."""
@@ -188,7 +191,7 @@ def test_holes_do_not_depend_on_block_size(cuts, seed):
     whole = holes_of(t)
     assert np.any(whole[1])
     pieces = holes_of(t, cuts)
-    assert np.array_equal(pieces[0], whole[0]) and np.array_equal(pieces[1], whole[1])
+    assert all(np.array_equal(p, w) for p, w in zip(pieces, whole, strict=True))
 
 
 @pytest.mark.parametrize("with_gyro", [True, False])
