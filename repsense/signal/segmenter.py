@@ -77,9 +77,10 @@ class SegmenterConfig:
     quiet_accel_m_s2: float = 0.3
     quiet_time_s: float = 0.08
     quiet_window_s: float = 0.25
+    # No net acceleration over quiet_window_s: below this mean, for input at quiet_mean_rate_hz and faster. A
+    # slower input has fewer independent samples in the window, and noise moves their mean more: the limit grows
+    # with the square root of its sample interval.
     quiet_mean_accel_m_s2: float = 0.08
-    # ... for input at this rate or faster. A slower input has fewer independent samples in the window, so noise
-    # moves their mean more: the limit grows with the square root of the input's sample interval.
     quiet_mean_rate_hz: float = 50.0
     flat_range_g: float = 0.04  # before calibration: still means the smoothed reading varies less than this
     zupt_max_velocity_m_s: float = 0.12
