@@ -53,6 +53,11 @@ MAX_ROM_M: dict[Exercise, float] = {
 #: rhythm is counted instead (``PeriodicRepCounter``).
 BARBELL_LIFTS = frozenset({Exercise.SQUAT, Exercise.BENCH, Exercise.DEADLIFT, Exercise.RDL, Exercise.OHP, Exercise.ROW})
 
+#: Barbell lifts whose bar goes down after every rep, the last one too (it is put down, not racked). On the wrist, a
+#: rep of these counts once the wrist has come down again: after a set put down and a still wrist, the band-pass
+#: gives back the final descent as a rise of about its size, and that is no rep (see ``WristConfig``).
+PUT_DOWN_AFTER_THE_SET = frozenset({Exercise.DEADLIFT, Exercise.RDL, Exercise.ROW})
+
 
 @dataclass(frozen=True, slots=True)
 class PipelineConfig:
@@ -86,7 +91,7 @@ class PipelineConfig:
             segmenter=segmenter,
             # The same gaps as the resampler's: the glitch filter never compares samples across one.
             glitch=GlitchConfig(gap_s=resampler.gap_s) if placement == Placement.WRIST else None,
-            wrist=WristConfig(rate_hz=rate),
+            wrist=WristConfig(rate_hz=rate, confirm_by_descent=exercise in PUT_DOWN_AFTER_THE_SET),
             periodic=PeriodicConfig(rate_hz=rate, lockout_at_top=exercise is Exercise.CURL),
         )
 

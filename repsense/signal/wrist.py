@@ -23,8 +23,19 @@ after the previous rep. ``min_lobe_m`` sits above the 4-10 cm a bar rises when i
 unracking and set-up moves are not counted before the first rep gives a reference. The rep's velocity is an
 estimate (band-passing changes the profile), so every rep carries ``velocity_estimated``; a rep that starts
 within ``settle_s`` of the restart after a gap also carries ``data_gap`` (the wrist may have been moving when
-the samples came back), and its velocity sets no reference for velocity loss. Causal, explicit
-state, any block size.
+the samples came back), and its velocity sets no reference for velocity loss.
+
+A band-pass has no DC: after a net descent it gives back a rise of about the same size. Mid-set the next rep
+hides that, but a deadlift, RDL or row set ends with the bar put down, and if the wrist then stays still, that
+rise came out as one rep more (in 29-30 of 30 simulated sets of each). So for those lifts
+(``confirm_by_descent``) a rise counts only once the wrist has come down again by 35 % of it: the next rep's
+descent, or the bar put down. Of the 124 rises on ebbelaar's deadlifts and rows that pass the other tests, 119
+come down by 56 % or more before the next rise. The other 5 come down by 4 % at most: one is the last rise of the
+set that counted 11 of 10, and the other four are followed at once by another rise, whose sets count the same.
+The returned rise comes down by 20 % at most (30 simulated sets). A rep is then known
+0.6 s after its end at the median on ebbelaar's deadlifts and 0.4 s on its rows (0.2 s before), and a recording
+that stops before the bar comes down does not count its last rise. A gap counts it: lost samples may
+have hidden the descent. Causal, explicit state, any block size.
 """
 
 from __future__ import annotations
@@ -54,6 +65,20 @@ class WristConfig:
     reference_lobes: int = 5
     start_window_s: float = 3.0  # the band-pass starts settled on the input's median over this long
     settle_s: float = 3.0  # after a gap, the filters' memory: three time constants at 0.15 Hz
+    # Lifts whose bar goes down after every rep, the last one included (deadlift, RDL, row: it is put down): a
+    # rise counts once the wrist has come down again by ``descent_fraction`` of it (see the module docstring).
+    confirm_by_descent: bool = False
+    descent_fraction: float = 0.35
+
+
+@dataclass(frozen=True, slots=True)
+class Lobe:
+    """A rise of the wrist that passed the rep tests: start and end (s), displacement (m), peak velocity (m/s)."""
+
+    t_start_s: float
+    t_end_s: float
+    rise_m: float
+    peak_m_s: float
 
 
 @dataclass(slots=True)
@@ -73,6 +98,8 @@ class WristState:
     best_mcv: float = 0.0
     after_gap: bool = False  # the filters restarted after a gap ...
     restart_t: float | None = None  # ... at this sample
+    pending: Lobe | None = None  # with confirm_by_descent: a rise waiting for the wrist to come down ...
+    descent_m: float = 0.0  # ... and how far it has come down since
 
 
 class WristRepCounter:
@@ -90,8 +117,11 @@ class WristRepCounter:
 
     def restart_after_gap(self, noticed_at_s: float) -> list[RepEvent]:
         """The input broke off: samples still waiting for the band-pass to start go through, as at the end of a
-        stream. Then the filters start over; the set (count, reference lobes, best rep) goes on."""
+        stream, and a rise still waiting for the wrist to come down counts (the gap may have hidden that). Then
+        the filters start over; the set (count, reference lobes, best rep) goes on."""
         events = self.flush(noticed_at_s)
+        if self.state.pending is not None:
+            events.append(self._rep(self.state.pending, noticed_at_s))
         old = self.state
         self.state = WristState(
             last_rep_t=old.last_rep_t,
@@ -126,16 +156,24 @@ class WristRepCounter:
             if v > 0.0:
                 if not st.in_lobe:
                     st.in_lobe, st.lobe_start_t, st.lobe_m, st.lobe_peak = True, t, 0.0, 0.0
+                    st.pending = None  # it rose again before it came down: that was no rep
                 st.lobe_m += v * dt
                 st.lobe_peak = max(st.lobe_peak, v)
-            elif st.in_lobe:
+                continue
+            if st.in_lobe:
                 st.in_lobe = False
                 self._end_lobe(t, seen, events)
+            if st.pending is not None:
+                st.descent_m -= v * dt
+                if st.descent_m >= cfg.descent_fraction * st.pending.rise_m:
+                    events.append(self._rep(st.pending, seen))
+                    st.pending = None
         st.velocity = v
         return events
 
     def flush(self, last_seen_s: float) -> list[RepEvent]:
-        """The stream has ended: samples still waiting for the band-pass to start go through now."""
+        """The stream has ended: samples still waiting for the band-pass to start go through now. A rise still
+        waiting for the wrist to come down does not count: the bar was never put down after it."""
         return self._start(last_seen_s) if self.state.zi is None and self.state.waiting else []
 
     def _start(self, ended_at_s: float | None) -> list[RepEvent]:
@@ -163,29 +201,34 @@ class WristRepCounter:
             del st.lobes[: -cfg.reference_lobes]
         if lobe < threshold or t_end - st.last_rep_t < cfg.refractory_s:
             return
-        duration = t_end - st.lobe_start_t
-        if duration <= 0.0:
+        if t_end <= st.lobe_start_t:
             return
-        mcv = lobe / duration
+        rise = Lobe(st.lobe_start_t, t_end, lobe, st.lobe_peak)
+        if cfg.confirm_by_descent:
+            st.pending, st.descent_m = rise, 0.0
+        else:
+            events.append(self._rep(rise, seen))
+
+    def _rep(self, rise: Lobe, seen: float) -> RepEvent:
+        cfg, st = self.config, self.state
+        mcv = rise.rise_m / (rise.t_end_s - rise.t_start_s)
         flags = [RepFlag.VELOCITY_ESTIMATED]
-        if st.restart_t is not None and st.lobe_start_t - st.restart_t < cfg.settle_s:
+        if st.restart_t is not None and rise.t_start_s - st.restart_t < cfg.settle_s:
             # The wrist was moving when the samples came back, and the restarted filters had not caught up: the
             # count stands, the velocity sets no reference.
             flags.append(RepFlag.DATA_GAP)
         else:
             st.best_mcv = max(st.best_mcv, mcv)
         st.rep_count += 1
-        st.last_rep_t = t_end
-        events.append(
-            RepEvent(
-                index=st.rep_count,
-                t_start_s=st.lobe_start_t,
-                t_end_s=t_end,
-                detected_at_s=seen,
-                mean_velocity_m_s=mcv,
-                peak_velocity_m_s=st.lobe_peak,
-                rom_m=lobe,
-                velocity_loss=max(0.0, 1.0 - mcv / st.best_mcv) if st.best_mcv > 0.0 else 0.0,
-                flags=tuple(flags),
-            )
+        st.last_rep_t = rise.t_end_s
+        return RepEvent(
+            index=st.rep_count,
+            t_start_s=rise.t_start_s,
+            t_end_s=rise.t_end_s,
+            detected_at_s=seen,
+            mean_velocity_m_s=mcv,
+            peak_velocity_m_s=rise.peak_m_s,
+            rom_m=rise.rise_m,
+            velocity_loss=max(0.0, 1.0 - mcv / st.best_mcv) if st.best_mcv > 0.0 else 0.0,
+            flags=tuple(flags),
         )
