@@ -55,8 +55,9 @@ BARBELL_LIFTS = frozenset({Exercise.SQUAT, Exercise.BENCH, Exercise.DEADLIFT, Ex
 
 #: Barbell lifts whose bar goes down after every rep, the last one too (it is put down, not racked). On the wrist, a
 #: rep of these counts once the wrist has come down again: after a set put down and a still wrist, the band-pass
-#: gives back the final descent as a rise of about its size, and that is no rep (see ``WristConfig``).
-PUT_DOWN_AFTER_THE_SET = frozenset({Exercise.DEADLIFT, Exercise.RDL, Exercise.ROW})
+#: gives back the final descent as a rise of about its size, and that is no rep (see ``repsense.signal.wrist``).
+#: RDLs are often racked at the top instead, and would lose their last rep.
+PUT_DOWN_AFTER_THE_SET = frozenset({Exercise.DEADLIFT, Exercise.ROW})
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,16 +26,22 @@ within ``settle_s`` of the restart after a gap also carries ``data_gap`` (the wr
 the samples came back), and its velocity sets no reference for velocity loss.
 
 A band-pass has no DC: after a net descent it gives back a rise of about the same size. Mid-set the next rep
-hides that, but a deadlift, RDL or row set ends with the bar put down, and if the wrist then stays still, that
-rise came out as one rep more (in 29-30 of 30 simulated sets of each). So for those lifts
-(``confirm_by_descent``) a rise counts only once the wrist has come down again by 35 % of it: the next rep's
-descent, or the bar put down. Of the 124 rises on ebbelaar's deadlifts and rows that pass the other tests, 119
-come down by 56 % or more before the next rise. The other 5 come down by 4 % at most: one is the last rise of the
-set that counted 11 of 10, and the other four are followed at once by another rise, whose sets count the same.
-The returned rise comes down by 20 % at most (30 simulated sets). A rep is then known
-0.6 s after its end at the median on ebbelaar's deadlifts and 0.4 s on its rows (0.2 s before), and a recording
-that stops before the bar comes down does not count its last rise. A gap counts it: lost samples may
-have hidden the descent. Causal, explicit state, any block size.
+hides that, but a deadlift or row set ends with the bar put down, and if the wrist then stays still, that rise
+came out as one rep more (in 29 of 30 simulated sets of each). So for those lifts (``confirm_by_descent``) a rise
+counts only once the wrist has come down again by 35 % of it: the next rep's descent, or the bar put down.
+
+- Of the 124 rises on ebbelaar's deadlifts and rows that pass the other tests, 119 come down by 56 % or more
+  before the next rise. The other 5 come down by 4 % at most: one is the last rise of the set that counted 11 of
+  10, and the other four are followed at once by another rise, whose sets count the same. The returned rise
+  comes down by 20 % at most (30 simulated sets).
+- A rep is then known 0.6 s after its end at the median on ebbelaar's deadlifts and 0.4 s on its rows (0.2 s
+  before).
+- A recording that stops before the bar comes down does not count its last rise. A gap counts it: lost samples
+  may have hidden the descent.
+- Not for RDLs: they are often racked at the top, where nothing comes down after the last rep. So an RDL set put
+  down, with the wrist still after it, still counts one more (30 of 30 simulated).
+
+Causal, explicit state, any block size.
 """
 
 from __future__ import annotations
@@ -65,7 +71,7 @@ class WristConfig:
     reference_lobes: int = 5
     start_window_s: float = 3.0  # the band-pass starts settled on the input's median over this long
     settle_s: float = 3.0  # after a gap, the filters' memory: three time constants at 0.15 Hz
-    # Lifts whose bar goes down after every rep, the last one included (deadlift, RDL, row: it is put down): a
+    # Lifts whose bar goes down after every rep, the last one included (deadlift, row: it is put down): a
     # rise counts once the wrist has come down again by ``descent_fraction`` of it (see the module docstring).
     confirm_by_descent: bool = False
     descent_fraction: float = 0.35
