@@ -148,6 +148,7 @@ class SegmenterState:
     phase: Phase = Phase.IDLE
     in_descent: bool = False
     descent_start_p: float = 0.0
+    descent_t0: float = 0.0
     descent_end_t: float = -math.inf
     descent_m: float = 0.0  # downward travel before the coming concentric
     came_from_descent: bool = False
@@ -348,8 +349,11 @@ class RepSegmenter:
                 st.last_anchor_t = t
                 st.closure_ok = False
                 if v_abs >= vz and st.phase == Phase.IDLE:
-                    # This anchor removed real drift: a descent measured through it is drift as much as travel.
-                    st.in_descent, st.descent_m = False, 0.0
+                    # This anchor removed real drift, so a descent measured through it is partly drift. Take out
+                    # the drift, grown linearly since the previous anchor, and keep what is left: at 10-12.5 Hz
+                    # the first eccentric after a walk-out often ends 0.15 m/s out, and its rep was lost.
+                    st.descent_m = self._descent_less_drift(t, zupt_residual)
+                    st.in_descent, st.descent_end_t = False, t
                 # The first quiet samples still carry the tail of the motion. Of the rest, every CAL_STRIDE-th is
                 # fitted, with that weight: neighbouring samples of a smoothed signal tell little more, and long
                 # rests would otherwise dominate the cost of the whole pipeline.
@@ -429,7 +433,7 @@ class RepSegmenter:
                 if v < -v_on and not st.in_descent:
                     if t - st.descent_end_t > cfg.descent_chain_s:
                         st.descent_m = 0.0
-                    st.in_descent, st.descent_start_p = True, st.nonneg_p
+                    st.in_descent, st.descent_start_p, st.descent_t0 = True, st.nonneg_p, st.nonneg_t
                 elif st.in_descent and v >= 0.0:
                     st.in_descent = False
                     st.descent_m += st.descent_start_p - st.p
@@ -556,6 +560,17 @@ class RepSegmenter:
         # Samples lost during this rep make its measured rise unreliable: judge it more leniently.
         fraction = cfg.complete_fraction_with_hole if self._hole_in_attempt() else cfg.complete_fraction
         return rise >= max(cfg.min_rom_m, fraction * st.expected_m)
+
+    def _descent_less_drift(self, t: float, residual: float) -> float:
+        """The descent under way when an anchor at ``t`` found velocity ``residual`` out: its travel less the drift
+        of a velocity error grown linearly from zero at the previous anchor. 0 when no descent was under way."""
+        st = self.state
+        if not st.in_descent or st.prev_anchor_t == -math.inf or t <= st.prev_anchor_t:
+            return 0.0
+        span = t - st.prev_anchor_t
+        since = max(0.0, st.descent_t0 - st.prev_anchor_t)
+        drift = residual / (2.0 * span) * (span * span - since * since)
+        return max(0.0, st.descent_start_p - st.p + drift)
 
     def _hole_in_attempt(self) -> bool:
         st = self.state
