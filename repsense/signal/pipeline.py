@@ -135,13 +135,19 @@ class RepPipeline:
                 self._glitch = GlitchFilter(self.config.glitch, rest_channels=3 if block.has_gyro else 0)
         if self.last_seen_s is not None and block.t_s[0] <= self.last_seen_s:
             raise ValueError("sample times must keep increasing across blocks")
-        self.last_seen_s = float(block.t_s[-1])
         if self._has_gyro and block.gyro_dps is None:
             raise ValueError("the stream started with a gyroscope and this block has none")
-        gyro = block.gyro_dps if self._has_gyro else None
+        self.last_seen_s = float(block.t_s[-1])
+        # Some sensors send (0, 0, 0) until they are awake, or for a reading they lost. No accelerometer reads
+        # exactly that (gravity and noise see to it), so such a sample is taken as lost.
+        read = np.any(block.acc_g != 0.0, axis=1)
+        t_s, acc_g = block.t_s[read], block.acc_g[read]
+        gyro = block.gyro_dps[read] if self._has_gyro and block.gyro_dps is not None else None
+        if len(t_s) == 0:
+            return []
         if self._glitch is None:
-            return self._resampled(block.t_s, block.acc_g if gyro is None else np.hstack([block.acc_g, gyro]), None)
-        return self._decided(self._glitch.feed(block.t_s, block.acc_g, gyro))
+            return self._resampled(t_s, acc_g if gyro is None else np.hstack([acc_g, gyro]), None)
+        return self._decided(self._glitch.feed(t_s, acc_g, gyro))
 
     def _decided(self, samples: Decided) -> list[PipelineEvent]:
         return self._resampled(samples.t_s, np.hstack([samples.acc_g, samples.rest]), samples.known_at_s)

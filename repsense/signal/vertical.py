@@ -62,9 +62,10 @@ class VerticalSpecificForce:
             return np.empty(0), np.empty(0), np.empty((0, 3))
         if gyro_dps is None:
             if self.zi_up is None:
-                self.zi_up = self._zi_up_unit[:, :, None] * acc_g[0][None, None, :]
+                self.zi_up = self._zi_up_unit[:, :, None] * _first_reading(acc_g)[None, None, :]
             f_slow, self.zi_up = scipy.signal.sosfilt(self.sos_up, acc_g, axis=0, zi=self.zi_up)
-            up = f_slow / np.linalg.norm(f_slow, axis=1, keepdims=True)
+            norms = np.linalg.norm(f_slow, axis=1, keepdims=True)
+            up = np.divide(f_slow, norms, out=np.zeros_like(f_slow), where=norms > 0.0)
             # |f| does not care how the sensor turns; the slow "up" only supplies the sign, for a bar braked
             # harder than free fall (specific force pointing down).
             s = np.sqrt(np.einsum("ij,ij->i", acc_g, acc_g))
@@ -87,8 +88,9 @@ class VerticalSpecificForce:
         pull = np.divide(acc_g, norms[:, None], out=np.zeros_like(acc_g), where=norms[:, None] > 0.0) * gain
         turn = gyro_dps * (math.radians(1.0) * dt)
         if self.up is None:
-            n0 = float(norms[0]) or 1.0
-            self.up = (float(acc_g[0, 0]) / n0, float(acc_g[0, 1]) / n0, float(acc_g[0, 2]) / n0)
+            first = _first_reading(acc_g)
+            n0 = float(np.linalg.norm(first)) or 1.0
+            self.up = (float(first[0]) / n0, float(first[1]) / n0, float(first[2]) / n0)
         ux, uy, uz = self.up
         up = [(0.0, 0.0, 0.0)] * len(acc_g)
         sqrt = math.sqrt
@@ -101,8 +103,16 @@ class VerticalSpecificForce:
                 keep * (uz - (wx * uy - wy * ux)) + pz,
             )
             un = sqrt(ux * ux + uy * uy + uz * uz)
-            ux, uy, uz = ux / un, uy / un, uz / un
+            if un > 0.0:  # zero only while nothing but (0, 0, 0) has been read
+                ux, uy, uz = ux / un, uy / un, uz / un
             up[i] = (ux, uy, uz)
         self.up = (ux, uy, uz)
         up_arr = np.asarray(up)
         return np.einsum("ij,ij->i", acc_g, up_arr), up_arr
+
+
+def _first_reading(acc_g: np.ndarray) -> np.ndarray:
+    """The block's first sample that reads anything: some sensors send (0, 0, 0) until they are awake, and "up"
+    cannot start from that. All zeros if the whole block does."""
+    awake = np.flatnonzero(np.any(acc_g != 0.0, axis=1))
+    return np.asarray(acc_g[awake[0]] if len(awake) else acc_g[0], dtype=float)

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from repsense.events import Exercise
+from repsense.events import Exercise, Placement, RepEvent
 from repsense.firmware_bridge.simulator import random_config, simulate_set
 from repsense.samples import SampleBlock
 from repsense.signal.pipeline import PipelineConfig, RepPipeline
@@ -216,3 +216,34 @@ def test_samples_exactly_on_the_grid_give_the_same_events_however_cut(squat_gyro
     assert whole
     assert run_in_pieces(on_grid, [1] * len(on_grid)) == whole
     assert run_in_pieces(on_grid, [7, 3, 50] * 500) == whole
+
+
+@pytest.mark.parametrize("placement", [Placement.BAR, Placement.WRIST])
+@pytest.mark.parametrize("with_gyro", [True, False])
+def test_samples_reading_zero_before_the_sensor_wakes_are_taken_as_lost(squat_gyro, placement, with_gyro):
+    """Some sensors send (0, 0, 0) until they are awake. With a gyroscope that crashed the pipeline (dividing by
+    the length of "up"), and without one it made "up" NaN for good: 0 reps of 8. No accelerometer reads exactly
+    zero on all three axes, so such samples are skipped, however the stream is cut."""
+    gyro = squat_gyro.gyro_dps if with_gyro else None
+    acc = squat_gyro.acc_g.copy()
+    acc[:3] = 0.0
+    acc[500] = 0.0
+    woken = SampleBlock(squat_gyro.t_s, acc, gyro)
+    read = np.ones(len(acc), dtype=bool)
+    read[[0, 1, 2, 500]] = False
+    without = SampleBlock(squat_gyro.t_s[read], squat_gyro.acc_g[read], None if gyro is None else gyro[read])
+    config = PipelineConfig.for_lift(Exercise.SQUAT, placement)
+    expected = RepPipeline(config).run(without)
+    assert sum(isinstance(e, RepEvent) for e in expected) >= 6
+    assert RepPipeline(config).run(woken) == expected
+    pieces = RepPipeline(config)
+    assert [e for part in woken.split([1, 2, 3, 4, 501]) for e in pieces.feed(part)] + pieces.flush() == expected
+
+
+def test_vertical_filter_starts_from_the_first_sample_that_reads_anything(squat_gyro):
+    acc = squat_gyro.acc_g[:50].copy()
+    acc[:2] = 0.0
+    for gyro in (squat_gyro.gyro_dps[:50], None):
+        s, s_smooth, up = VerticalSpecificForce(VerticalConfig()).feed(acc, gyro)
+        assert np.all(np.isfinite(s)) and np.all(np.isfinite(s_smooth)) and np.all(np.isfinite(up))
+        assert np.allclose(np.linalg.norm(up[10:], axis=1), 1.0, atol=0.05)
