@@ -90,6 +90,11 @@ class PeriodicConfig:
     def decimation(self) -> int:
         return max(1, round(self.rate_hz / self.analysis_rate_hz))
 
+    @property
+    def analysis_hz(self) -> float:
+        """The rate the analysis really runs at: ``analysis_rate_hz`` only if it divides ``rate_hz``."""
+        return self.rate_hz / self.decimation
+
 
 @dataclass(slots=True)
 class PeriodicState:
@@ -126,8 +131,8 @@ class PeriodicRepCounter:
         self.sos_vertical = scipy.signal.butter(
             2, [config.velocity_lo_hz, config.velocity_hi_hz], btype="band", fs=config.rate_hz, output="sos"
         )
-        self._window_len = round(config.window_s * config.analysis_rate_hz)
-        self._hop_len = max(1, round(config.hop_s * config.analysis_rate_hz))
+        self._window_len = round(config.window_s * config.analysis_hz)
+        self._hop_len = max(1, round(config.hop_s * config.analysis_hz))
         self.state = PeriodicState()
 
     def reset(self) -> None:
@@ -204,7 +209,7 @@ class PeriodicRepCounter:
 
     def _analyse(self, detected_at: float, *, final: bool) -> list[RepEvent]:
         cfg, st = self.config, self.state
-        fs = cfg.analysis_rate_hz
+        fs = cfg.analysis_hz
         if len(st.window) < (cfg.min_final_window_s if final else cfg.min_window_s) * fs:
             return []
         centred = st.window - st.window.mean(axis=0)
@@ -263,7 +268,7 @@ class PeriodicRepCounter:
         cfg = self.config
         if cfg.lockout_at_top:
             # The first seconds after the filters (re)started ring: leave them out (up to half the window).
-            unsettled = int(cfg.settle_s * cfg.analysis_rate_hz) - (self.state.kept_since_start - len(z))
+            unsettled = int(cfg.settle_s * cfg.analysis_hz) - (self.state.kept_since_start - len(z))
             z = z[min(max(0, unsettled), len(z) // 2) :]
             velocity = self.state.window_v[-len(z) :]
             height = np.cumsum(velocity - velocity.mean())
@@ -277,7 +282,7 @@ class PeriodicRepCounter:
 
     def _period(self, z: np.ndarray) -> tuple[float | None, float]:
         """The rep period (s) and how periodic ``z`` is (its unbiased autocorrelation there, 1 = perfectly)."""
-        cfg, fs, n = self.config, self.config.analysis_rate_hz, len(z)
+        cfg, fs, n = self.config, self.config.analysis_hz, len(z)
         spectrum = np.fft.rfft(z, 2 * n)
         acf = np.fft.irfft(spectrum * np.conj(spectrum))[:n]
         if acf[0] <= 0.0:
@@ -309,9 +314,9 @@ class PeriodicRepCounter:
         st = self.state
         t_start, t_end = float(st.window_t[trough]), float(st.window_t[peak])
         if t_end <= t_start:  # a peak at the window's first sample: give the rep one analysis step
-            t_start = t_end - 1.0 / self.config.analysis_rate_hz
+            t_start = t_end - 1.0 / self.config.analysis_hz
         # The concentric's velocity: its rise over its duration.
-        dt = 1.0 / self.config.analysis_rate_hz
+        dt = 1.0 / self.config.analysis_hz
         rom = float(rising.sum() * dt)
         mcv = rom / (len(rising) * dt) if len(rising) else 0.0
         flags = [RepFlag.VELOCITY_ESTIMATED]

@@ -200,3 +200,20 @@ def test_a_set_shorter_than_the_first_look_still_counts_at_its_end():
     short = sim.samples.slice(int(lo), int(hi))
     assert short.t_s[-1] - short.t_s[0] < PeriodicConfig().min_window_s
     assert len(counted(Exercise.CURL, short)) >= 2
+
+
+@pytest.mark.parametrize("rate_hz", [100.0, 50.0, 30.0, 12.5])
+def test_the_counter_alone_reads_the_period_at_rates_that_do_not_divide_into_its_analysis_rate(rate_hz):
+    """The counter keeps every k-th sample, k = round(rate / 20 Hz). At 50 Hz k is 2, so the analysis runs at
+    25 Hz, and it used to take it for 20 Hz: a 2.5 s period read as 3.1 s, a curl's rise 15 % too long (the
+    pipeline feeds it 100 Hz, so only a counter used alone saw this)."""
+    period = 2.5
+    t = np.arange(0.0, 40.0, 1.0 / rate_hz)
+    angle = 0.8 * np.sin(2 * np.pi * t / period) ** 3 + 0.3 * np.sin(2 * np.pi * t / period)
+    acc = np.column_stack([np.sin(angle), np.zeros_like(t), np.cos(angle)])
+    rise = 1.0 - 0.2 * (2 * np.pi / period) ** 2 * np.sin(2 * np.pi * t / period) / 9.80665  # 0.4 m up and down
+    counter = PeriodicRepCounter(PeriodicConfig(rate_hz=rate_hz, lockout_at_top=True))
+    reps = counter.feed(t, acc, rise, t) + counter.flush(float(t[-1]))
+    assert counter.state.period_s == pytest.approx(period, abs=0.05)
+    assert np.median(np.diff([r.t_end_s for r in reps])) == pytest.approx(period, abs=0.05)
+    assert np.median([r.mean_velocity_m_s for r in reps]) == pytest.approx(0.34, abs=0.02)
