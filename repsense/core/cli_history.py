@@ -23,7 +23,7 @@ from repsense.core.advice import Advice
 from repsense.core.history import History
 from repsense.core.history_advice import recompute_advice
 from repsense.core.history_export import to_csv, to_json
-from repsense.core.history_rows import SetRecord, from_iso, utc_now
+from repsense.core.history_rows import SetRecord, recording_started, utc_now
 from repsense.core.history_view import print_correction, print_history, print_profile, print_set
 from repsense.core.loadvelocity import fit_profile
 from repsense.core.plan import Load, Plan, SetSpec, WeightUnit
@@ -125,12 +125,7 @@ def save_result(
     metadata = metadata or {}
     if load is None and spec is not None:
         load = spec.load
-    started = None
-    if metadata.get("started"):
-        try:
-            started = from_iso(str(metadata["started"]))
-        except ValueError:
-            started = None
+    started = recording_started(metadata)
     record = SetRecord.from_result(
         result,
         load_kg=None if load is None else load.kg,

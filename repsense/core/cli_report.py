@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 
 from repsense import __version__
+from repsense.core.history_rows import STARTED_KEYS, recording_started
 from repsense.core.report import (
     SetReport,
     VerticalTrace,
@@ -220,12 +221,11 @@ def _recording_date(metadata: dict[str, str], path: Path) -> tuple[str | None, s
     """The date of a recording: its ``started``/``start_time`` metadata, else the file's modification time."""
     from repsense.core.report import when_text
 
-    for key in ("started", "start_time", "date"):
-        text = metadata.get(key)
-        if text:
-            try:
-                return when_text(dt.datetime.fromisoformat(text.replace("Z", "+00:00"))), ""
-            except ValueError:
-                return text, ""
+    started = recording_started(metadata)
+    if started is not None:
+        return when_text(started), ""
+    text = next((metadata[key] for key in STARTED_KEYS if metadata.get(key)), None)
+    if text:
+        return text, ""  # a date it could not read: shown as written
     moment = dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC)
     return when_text(moment), "from the file (the recording does not say when it was made)"

@@ -6,7 +6,7 @@ Pure: no SQLite here (that is ``repsense.core.history``). Times are aware dateti
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +32,19 @@ def to_iso(when: dt.datetime) -> str:
 
 def from_iso(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+#: Metadata keys that say when a recording began: ours (``started``, live sessions) and the vendor importers'.
+STARTED_KEYS = ("started", "start_time", "date")
+
+
+def recording_started(metadata: Mapping[str, str]) -> dt.datetime | None:
+    """When a recording began, by its metadata (a time without a zone is local), or None if it does not say."""
+    text = next((str(metadata[key]) for key in STARTED_KEYS if metadata.get(key)), None)
+    try:
+        return None if text is None else from_iso(text)
+    except ValueError:
+        return None
 
 
 def kg_to_unit(load_kg: float, unit: str | None) -> float:

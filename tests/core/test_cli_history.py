@@ -365,3 +365,24 @@ def test_the_reps_a_gap_hid_are_stored_shown_exported_and_reported(tmp_path, cap
     assert (corrected.rep_count, corrected.unseen_reps) == (reps + 1, 0)  # the added rep settles the unseen one
     code, out, _ = cli(capsys, "history", "--set", "1", "--db", str(db))
     assert "unseen" not in out
+
+
+@pytest.mark.parametrize(
+    ("line", "stored"),
+    [
+        ("# start_time: 2019-01-11T16:10:08.431+00:00", "2019-01-11T16:10:08Z"),  # a MetaMotion import
+        ("# started: 2026-03-02T07:30:00+00:00", "2026-03-02T07:30:00Z"),  # a live session's recording
+    ],
+)
+def test_a_saved_recording_keeps_the_day_it_was_made(tmp_path, capsys, line, stored):
+    """Imported vendor files say when they began as ``start_time``; history read only ``started``, so a set
+    recorded in 2019 was saved as today's, and its week's trends and the number to beat were wrong."""
+    text = DEMO.read_text(encoding="utf-8").splitlines()
+    recording = tmp_path / "old.csv"
+    recording.write_text("\n".join([text[0], line, *text[1:]]) + "\n", encoding="utf-8")
+    db = tmp_path / "h.sqlite3"
+    assert main(["replay", str(recording), "--save", "--db", str(db)]) == 0
+    capsys.readouterr()
+    code, out, _ = cli(capsys, "export", "--format", "json", "--db", str(db))
+    assert code == 0
+    assert json.loads(out)["sets"][0]["started_at"] == stored
