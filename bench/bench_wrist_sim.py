@@ -7,7 +7,8 @@ with the motion's exercise and ``placement=wrist``, and scores it:
 - the count: exact and within one rep (% of sets), mean absolute error and bias (detected - true), in reps;
 - reps matched to the truth: each true rep takes the nearest unused detected rep whose end lies within one rep
   period (the set's median time between true concentric ends) of its concentric end. ``match%`` is matched / true;
-- the MCV of matched reps, which a wrist can only estimate: median absolute error, median ratio estimate / truth,
+- the MCV of matched reps that carry one (curls: the other motions are ``other`` lifts, counted with no velocity),
+  which a wrist can only estimate: median absolute error, median ratio estimate / truth,
   the correlation of estimate and truth over all matched reps (``corr``) and the median of it within a set
   (``r_set``, sets with 4 or more matched reps: does the estimate follow fatigue?);
 - where the rep is placed and when it is known: ``@lock%`` (matched reps ending within 0.6 s of the true
@@ -74,7 +75,7 @@ def score_one(job: tuple[int, int]) -> WristScore:
             continue
         used.add(j)
         score.true_mcv.append(rep.mean_velocity_m_s)
-        score.est_mcv.append(detected[j].mean_velocity_m_s)
+        score.est_mcv.append(detected[j].mean_velocity_m_s if detected[j].has_velocity else float("nan"))
         score.end_offsets.append(detected[j].t_end_s - rep.t_end_s)
         score.latencies.append(detected[j].detected_at_s - rep.t_end_s)
     return score
@@ -84,11 +85,18 @@ def _corr(a: list[float], b: list[float]) -> float:
     return float(np.corrcoef(a, b)[0, 1]) if len(a) > 2 and np.std(a) > 0 and np.std(b) > 0 else float("nan")
 
 
+def _timed(score: WristScore) -> tuple[list[float], list[float]]:
+    """The true and estimated MCV of the matched reps that carry a velocity."""
+    pairs = [(t, e) for t, e in zip(score.true_mcv, score.est_mcv, strict=True) if np.isfinite(e)]
+    return [t for t, _ in pairs], [e for _, e in pairs]
+
+
 def line(label: str, scores: list[WristScore]) -> str:
     errors = np.array([s.count_error for s in scores])
-    true, est = [x for s in scores for x in s.true_mcv], [x for s in scores for x in s.est_mcv]
+    pairs = [(t, e) for s in scores for t, e in zip(s.true_mcv, s.est_mcv, strict=True) if np.isfinite(e)]
+    true, est = [t for t, _ in pairs], [e for _, e in pairs]
     t, e = np.array(true), np.array(est)
-    within = [_corr(s.true_mcv, s.est_mcv) for s in scores if len(s.true_mcv) >= 4]
+    within = [_corr(*_timed(s)) for s in scores if len(_timed(s)[0]) >= 4]
     within = [r for r in within if np.isfinite(r)]
     offsets = [x for s in scores for x in s.end_offsets]
     at_lockout = 100 * np.mean(np.abs(offsets) < AT_LOCKOUT_S) if offsets else float("nan")
@@ -97,7 +105,7 @@ def line(label: str, scores: list[WristScore]) -> str:
     return (
         f"{label:<16} {len(scores):5d} {100 * np.mean(errors == 0):7.1f} {100 * np.mean(np.abs(errors) <= 1):7.1f} "
         f"{np.mean(np.abs(errors)):6.2f} {np.mean(errors):+6.2f} "
-        f"{100 * len(true) / max(sum(s.true_reps for s in scores), 1):7.1f} "
+        f"{100 * sum(len(s.true_mcv) for s in scores) / max(sum(s.true_reps for s in scores), 1):7.1f} "
         f"{np.median(np.abs(e - t)) if len(t) else nan:7.3f} {np.median(e / t) if len(t) else nan:7.2f} "
         f"{_corr(true, est):6.2f} {np.median(within) if within else nan:6.2f} "
         f"{at_lockout:6.1f} {np.median(offsets) if offsets else nan:+7.2f} "
@@ -141,7 +149,7 @@ def main() -> None:
                 for s in scores
                 if s.tags["motion"] == str(motion)
                 for t, e, o in zip(s.true_mcv, s.est_mcv, s.end_offsets, strict=True)
-                if (abs(o) < AT_LOCKOUT_S) == near
+                if (abs(o) < AT_LOCKOUT_S) == near and np.isfinite(e)
             ]
             if not pairs:
                 print(f"{motion!s:<10} {placed:<10} {0:5d}")

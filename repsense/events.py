@@ -42,6 +42,11 @@ class RepFlag(StrEnum):
     GRINDING = "grinding"  # concentric much slower than the set's first reps
     VELOCITY_ESTIMATED = "velocity_estimated"  # velocity inferred from a body-worn sensor, not the bar
     DATA_GAP = "data_gap"  # samples were lost during this rep: its velocity is not to be trusted
+    NO_VELOCITY = "no_velocity"  # the sensor cannot time this lift's concentric: no velocity, range or loss
+
+
+#: A rep with one of these flags sets no reference for velocity loss, and its velocity triggers no stop.
+UNTRUSTED_VELOCITY = frozenset({RepFlag.DATA_GAP, RepFlag.NO_VELOCITY})
 
 
 class StopReason(StrEnum):
@@ -80,16 +85,30 @@ class RepEvent:
     def duration_s(self) -> float:
         return self.t_end_s - self.t_start_s
 
+    @property
+    def has_velocity(self) -> bool:
+        """False for a rep that was counted but not measured (``no_velocity``): its velocities, range and loss
+        are zeros that mean nothing."""
+        return RepFlag.NO_VELOCITY not in self.flags
+
+    @property
+    def velocity_trusted(self) -> bool:
+        """Whether its velocity may set a reference for velocity loss and trigger a stop."""
+        return not UNTRUSTED_VELOCITY.intersection(self.flags)
+
     def to_dict(self) -> dict[str, Any]:
+        def measured(value: float) -> float | None:
+            return round(value, 4) if self.has_velocity else None
+
         return {
             "index": self.index,
             "t_start": round(self.t_start_s, 4),
             "t_end": round(self.t_end_s, 4),
             "detected_at": round(self.detected_at_s, 4),
-            "mean_velocity": round(self.mean_velocity_m_s, 4),
-            "peak_velocity": round(self.peak_velocity_m_s, 4),
-            "rom": round(self.rom_m, 4),
-            "velocity_loss": round(self.velocity_loss, 4),
+            "mean_velocity": measured(self.mean_velocity_m_s),
+            "peak_velocity": measured(self.peak_velocity_m_s),
+            "rom": measured(self.rom_m),
+            "velocity_loss": measured(self.velocity_loss),
             "flags": [str(f) for f in self.flags],
         }
 

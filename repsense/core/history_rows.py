@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from repsense.events import RepFlag
+from repsense.events import UNTRUSTED_VELOCITY, RepFlag
 
 if TYPE_CHECKING:
     from repsense.core.session import SessionResult
@@ -101,9 +101,10 @@ def recompute(reps: Sequence[RepRow]) -> tuple[tuple[RepRow, ...], SetSummary]:
     """Velocity loss of every rep and the set's summary, from which reps are counted.
 
     As the pipeline does it, velocity loss is ``1 - MCV / best MCV so far``, where the best runs over the counted reps
-    up to and including this one; a rep measured across lost samples (``data_gap``) sets no reference. A dropped rep
-    is measured against the counted reps before it. ``vl_at_stop`` is the velocity loss of the last counted rep with a
-    velocity. With nothing corrected, this reproduces what the pipeline said for the reps up to the stop.
+    up to and including this one; a rep measured across lost samples (``data_gap``) sets no reference, and one not
+    measured at all (``no_velocity``, stored without velocities) has no loss. A dropped rep is measured against the
+    counted reps before it. ``vl_at_stop`` is the velocity loss of the last counted rep with a velocity. With nothing
+    corrected, this reproduces what the pipeline said for the reps up to the stop.
     """
     best = 0.0
     out: list[RepRow] = []
@@ -112,7 +113,7 @@ def recompute(reps: Sequence[RepRow]) -> tuple[tuple[RepRow, ...], SetSummary]:
         if mcv is None:
             out.append(replace(rep, velocity_loss=None))
             continue
-        if rep.counted and RepFlag.DATA_GAP.value not in rep.flags:
+        if rep.counted and not UNTRUSTED_VELOCITY.intersection(rep.flags):
             best = max(best, mcv)
         out.append(replace(rep, velocity_loss=max(0.0, 1.0 - mcv / best) if best > 0 else 0.0))
     counted = [r for r in out if r.counted]
@@ -160,10 +161,10 @@ class SetRecord:
                 idx=r.index,
                 t_start_s=r.t_start_s,
                 t_end_s=r.t_end_s,
-                mean_velocity_m_s=r.mean_velocity_m_s,
-                peak_velocity_m_s=r.peak_velocity_m_s,
-                rom_m=r.rom_m,
-                velocity_loss=r.velocity_loss,
+                mean_velocity_m_s=r.mean_velocity_m_s if r.has_velocity else None,
+                peak_velocity_m_s=r.peak_velocity_m_s if r.has_velocity else None,
+                rom_m=r.rom_m if r.has_velocity else None,
+                velocity_loss=r.velocity_loss if r.has_velocity else None,
                 flags=tuple(str(f) for f in r.flags),
                 counted=stop_rep is None or r.index <= stop_rep,
             )

@@ -24,7 +24,6 @@ from repsense.events import (
     GapEvent,
     Placement,
     RepEvent,
-    RepFlag,
     SetEnded,
     UnseenRepsEvent,
 )
@@ -173,7 +172,7 @@ class RichLiveView:
         if not self.reps:
             return Text("waiting for the first rep ...", "dim")
         # As set control does it: a rep measured across lost samples is no reference.
-        references = [r for r in self.reps if RepFlag.DATA_GAP not in r.flags] or self.reps
+        references = [r for r in self.reps if r.velocity_trusted] or self.reps
         best = max(r.mean_velocity_m_s for r in references)
         scale = max(best * 1.15, 0.1)
         threshold = best * (1.0 - self.config.velocity_loss) if self.config.mode == SetMode.AMRAP else None

@@ -57,6 +57,7 @@ FLAG_WORDS: dict[str, tuple[str, str]] = {
     RepFlag.GRINDING: ("grind: much slower than the first reps", "grind"),
     RepFlag.VELOCITY_ESTIMATED: ("velocity estimated from the wrist", "wrist est."),
     RepFlag.DATA_GAP: ("sensor data lost during the rep: velocity unreliable", "data gap"),
+    RepFlag.NO_VELOCITY: ("counted, but the wrist cannot time this lift's concentric", "no velocity"),
 }
 
 #: Flags that make a rep not a good rep.
@@ -96,10 +97,10 @@ class ReportRep:
             rep.index,
             rep.t_start_s,
             rep.t_end_s,
-            rep.mean_velocity_m_s,
-            rep.peak_velocity_m_s,
-            rep.rom_m,
-            rep.velocity_loss,
+            rep.mean_velocity_m_s if rep.has_velocity else None,
+            rep.peak_velocity_m_s if rep.has_velocity else None,
+            rep.rom_m if rep.has_velocity else None,
+            rep.velocity_loss if rep.has_velocity else None,
             tuple(str(f) for f in rep.flags),
             counted=not after,
             after_stop=after,

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from repsense.events import RepEvent, RepFlag
+from repsense.events import RepEvent
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ def score_set(name: str, truth: Sequence[TruthRep], detected: Sequence[RepEvent]
         score.latencies.append(detected[dj].detected_at_s - truth[ti].t_end_s)
     true_stop = first_vl_crossing([r.mean_velocity_m_s for r in visible])
     measured_stop = next(
-        (i for i, r in enumerate(detected) if r.velocity_loss >= 0.20 - 1e-12 and RepFlag.DATA_GAP not in r.flags),
+        (i for i, r in enumerate(detected) if r.velocity_loss >= 0.20 - 1e-12 and r.velocity_trusted),
         None,
     )
     if true_stop is None or measured_stop is None:

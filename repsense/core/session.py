@@ -82,7 +82,7 @@ class SessionResult:
 
     def to_json(self) -> dict[str, Any]:
         cfg = self.set_config
-        best = max((r.mean_velocity_m_s for r in self.reps), default=None)
+        best = max((r.mean_velocity_m_s for r in self.reps if r.has_velocity), default=None)
         return {
             "source": self.source,
             "exercise": str(self.exercise),

@@ -18,7 +18,8 @@ Stop rules on each rep, checked in this order (the first that holds is the reaso
 
 - AMRAP: velocity loss at or above the threshold for ``confirm`` reps in a row; mean concentric velocity below the
   lift's minimal velocity threshold; range of motion clearly short of the set's reference; a grinding rep.
-- A rep flagged ``data_gap`` (samples lost during it) counts, but its velocity triggers nothing.
+- A rep flagged ``data_gap`` (samples lost during it) counts, but its velocity triggers nothing; nor does a rep
+  flagged ``no_velocity`` (on the wrist, a lift whose concentric the sensor cannot time), which has none.
 - A rep flagged ``velocity_estimated`` (a wrist-worn sensor) has only a rough velocity: velocity loss needs
   ``confirm_estimated`` reps in a row (2 unless set), and the absolute minimal velocity does not apply. On real
   MetaMotion wrist sets it ended 4 of 13 squat sets at rep 1; on the wrist simulator, two reps in a row cut the
@@ -161,8 +162,8 @@ class SetController:
         reasons: list[tuple[StopReason, str]] = []
         if cfg.mode == SetMode.FIXED:
             reasons.extend(self._target_reached())
-        elif RepFlag.DATA_GAP in rep.flags:
-            pass  # its velocity was measured across lost samples: it neither triggers nor breaks a stop
+        elif not rep.velocity_trusted:
+            pass  # measured across lost samples, or not measured at all: it neither triggers nor breaks a stop
         else:
             estimated = RepFlag.VELOCITY_ESTIMATED in rep.flags
             self._loss_streak = self._loss_streak + 1 if rep.velocity_loss >= cfg.velocity_loss else 0

@@ -82,6 +82,7 @@ class PeriodicConfig:
     isolation: float = 1.6
     lockout_at_top: bool = False  # the concentric raises the wrist (curls): see _polarity
     min_rise_m: float = 0.10  # with lockout_at_top: a curl raises the wrist 0.3-0.5 m; standing sway 0-7 cm
+    min_timed_rise_m: float = 0.05  # a concentric that rose less has no velocity worth a number
     settle_s: float = 3.0  # the velocity filter's memory after a (re)start: three time constants at 0.15 Hz
     velocity_lo_hz: float = 0.15  # the vertical velocity estimate: band and leak, as in WristRepCounter
     velocity_hi_hz: float = 2.0
@@ -311,16 +312,19 @@ class PeriodicRepCounter:
         return v[slice(*max(runs, key=lambda run: float(v[run[0] : run[1]].sum())))] if runs else v[:0]
 
     def _rep(self, trough: int, peak: int, rising: np.ndarray, detected_at: float) -> RepEvent:
-        st = self.state
+        cfg, st = self.config, self.state
         t_start, t_end = float(st.window_t[trough]), float(st.window_t[peak])
         if t_end <= t_start:  # a peak at the window's first sample: give the rep one analysis step
-            t_start = t_end - 1.0 / self.config.analysis_hz
+            t_start = t_end - 1.0 / cfg.analysis_hz
         # The concentric's velocity: its rise over its duration.
-        dt = 1.0 / self.config.analysis_hz
+        dt = 1.0 / cfg.analysis_hz
         rom = float(rising.sum() * dt)
         mcv = rom / (len(rising) * dt) if len(rising) else 0.0
         flags = [RepFlag.VELOCITY_ESTIMATED]
-        if st.restart_t is not None and t_start - st.restart_t < self.config.settle_s:
+        if not cfg.lockout_at_top or rom < cfg.min_timed_rise_m:
+            # Which way the concentric goes is unknown, or the wrist hardly rose: nothing to time.
+            flags, rom, mcv, rising = [RepFlag.NO_VELOCITY], 0.0, 0.0, rising[:0]
+        elif st.restart_t is not None and t_start - st.restart_t < cfg.settle_s:
             flags.append(RepFlag.DATA_GAP)  # the velocity filter was still settling after a gap: no reference
         else:
             st.best_mcv = max(st.best_mcv, mcv)
@@ -334,6 +338,6 @@ class PeriodicRepCounter:
             mean_velocity_m_s=mcv,
             peak_velocity_m_s=float(rising.max(initial=0.0)),
             rom_m=rom,
-            velocity_loss=max(0.0, 1.0 - mcv / st.best_mcv) if st.best_mcv > 0.0 else 0.0,
+            velocity_loss=max(0.0, 1.0 - mcv / st.best_mcv) if st.best_mcv > 0.0 and rising.size else 0.0,
             flags=tuple(flags),
         )

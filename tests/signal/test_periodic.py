@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.spatial.transform import Rotation
 
+from repsense.core.setcontrol import SetConfig, SetController
 from repsense.events import Exercise, GapEvent, Placement, RepEvent, RepFlag
 from repsense.firmware_bridge.sim_wrist import MOTIONS, WristMotion, random_wrist_config, simulate_wrist_set
 from repsense.firmware_bridge.simulator import SimulatedSet
@@ -40,7 +41,8 @@ def test_counts_swings_at_any_strap_angle(motion, seed):
     found = counted(MOTIONS[motion].exercise, sim.samples)
     assert len(found) == len(sim.truth.reps)
     assert [r.index for r in found] == list(range(1, len(found) + 1))
-    assert all(RepFlag.VELOCITY_ESTIMATED in r.flags for r in found)
+    timed = RepFlag.VELOCITY_ESTIMATED if motion is WristMotion.CURL else RepFlag.NO_VELOCITY
+    assert all(r.flags == (timed,) for r in found)
     assert all(r.t_start_s < r.t_end_s <= r.detected_at_s for r in found)
     # Each rep is placed in its own cycle, even the first ones, which are counted once the rhythm is proved.
     period = float(np.median(np.diff([r.t_end_s for r in sim.truth.reps])))
@@ -160,6 +162,33 @@ def test_reps_right_after_a_gap_set_no_velocity_reference(seed):
     for rep, gap_flag in zip(reps, flagged, strict=True):
         best = best if gap_flag else max(best, rep.mean_velocity_m_s)
         assert rep.velocity_loss == pytest.approx(max(0.0, 1.0 - rep.mean_velocity_m_s / best) if best else 0.0)
+
+
+@pytest.mark.parametrize("motion", [WristMotion.RAISE, WristMotion.PUSHDOWN, WristMotion.PRESS])
+def test_lifts_other_than_curls_count_with_no_velocity_and_never_stop_on_velocity_loss(motion):
+    """Which end of an ``other`` lift's cycle is its concentric, the wrist cannot tell: a pulldown or a pushdown
+    lowers the wrist, a dip hardly moves it. On real gym sets (muvr, 250 sets of ``other``) the rise it timed
+    instead ended 97 AMRAP sets before 60 % of their reps, triceps dips at rep 3. So these reps carry no
+    velocity, and velocity loss cannot end their set."""
+    sim = wrist_set(motion, 5, n_reps=10, fatigue_per_rep_frac=0.06)
+    found = counted(Exercise.OTHER, sim.samples)
+    assert len(found) >= 9
+    assert all(not r.has_velocity and r.velocity_loss == 0.0 and r.rom_m == 0.0 for r in found)
+    assert all(r.to_dict()["mean_velocity"] is None for r in found)
+    controller = SetController(SetConfig(exercise=Exercise.OTHER))
+    assert [end for end in map(controller.feed, found) if end is not None] == []
+
+
+def test_a_curl_that_hardly_rises_is_counted_with_no_velocity():
+    """A rep whose concentric raised the wrist less than 5 cm has no velocity worth a number (it read 0 and a
+    velocity loss of 100 %, enough to end an AMRAP set): it counts, flagged ``no_velocity``."""
+    counter = PeriodicRepCounter(PeriodicConfig(lockout_at_top=True))
+    counter.state.window_t = np.arange(40) / 20.0
+    counter.state.window_v = np.full(40, 0.02)  # 2 cm/s for 2 s: a 4 cm rise
+    counter.state.best_mcv = 0.5
+    rep = counter._rep(0, 39, counter._rise(0, 39), 2.0)
+    assert rep.flags == (RepFlag.NO_VELOCITY,) and rep.velocity_loss == 0.0
+    assert counter.state.best_mcv == 0.5
 
 
 def test_an_arm_that_swings_but_hardly_rises_is_no_curl():
