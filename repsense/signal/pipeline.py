@@ -159,9 +159,9 @@ class RepPipeline:
             if isinstance(item, Gap):
                 # Reps waiting for confirmation (periodic) or for the filter to start (wrist) count before the gap.
                 if self._periodic is not None:
-                    events.extend(self._periodic.restart_after_gap(item.t_s + item.duration_s))
+                    events.extend(self._periodic.restart_after_gap(item.known_at_s))
                 if self._wrist is not None:
-                    events.extend(self._wrist.restart_after_gap(item.t_s + item.duration_s))
+                    events.extend(self._wrist.restart_after_gap(item.known_at_s))
                 events.append(GapEvent(item.t_s, item.duration_s))
                 self._vertical.reset()
                 self._segmenter.restart_after_gap()

@@ -53,10 +53,12 @@ class UniformChunk:
 
 @dataclass(frozen=True, slots=True)
 class Gap:
-    """No input between ``t_s`` and ``t_s + duration_s``; the next chunk starts a new grid."""
+    """No input between ``t_s`` and ``t_s + duration_s``; the next chunk starts a new grid. The gap was known at
+    ``known_at_s``, when the sample after it was (later than that sample's time if a filter held it back)."""
 
     t_s: float
     duration_s: float
+    known_at_s: float
 
 
 class UniformResampler:
@@ -100,7 +102,7 @@ class UniformResampler:
             if stop < len(t_s):
                 assert self.t_last is not None
                 gap_t = self.t_last
-                out.append(Gap(gap_t, float(t_s[stop]) - gap_t))
+                out.append(Gap(gap_t, float(t_s[stop]) - gap_t, float(known[stop])))
                 self._start_grid(float(t_s[stop]), x[stop], float(known[stop]))
                 out.append(self._first_point(float(t_s[stop]), x[stop], float(known[stop])))
                 start = stop + 1
