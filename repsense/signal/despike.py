@@ -62,8 +62,9 @@ def trimmed_vector_median(x: np.ndarray, k: int, keep: int, chunk: int = 16384) 
 @dataclass(frozen=True, slots=True)
 class GlitchConfig:
     """``half_width`` samples each side make the consensus; a glitch lies further from it than ``floor_g`` and
-    ``spread_factor`` times the median distance of those samples from it. Samples more than ``gap_s`` apart are
-    never compared (the resampler's gap: the stream broke off)."""
+    ``spread_factor`` times the median distance of those samples from it (the consensus, one of them, counts at
+    0: with 2 each side, the median of four distances is the mean of the 2nd and 3rd smallest). Samples more
+    than ``gap_s`` apart are never compared (the resampler's gap: the stream broke off)."""
 
     half_width: int = 2
     floor_g: float = 0.7  # no sample of the 57 real MetaMotion wrist sets at 12.5 Hz is that far from its neighbours

@@ -59,8 +59,8 @@ from repsense.samples import STANDARD_GRAVITY_M_S2
 
 @dataclass(frozen=True, slots=True)
 class WristConfig:
-    """Band of the rep rhythm (Hz), what counts as a lobe (m), the shortest rep-to-rep time (s), and the value
-    (g) the band-pass assumes before the first sample."""
+    """Band of the rep rhythm (Hz), what counts as a lobe (m), the shortest rep-to-rep time (s), how long the
+    band-pass waits to settle on the input's level (s), and the put-down rule (see the module docstring)."""
 
     rate_hz: float = 100.0
     band_lo_hz: float = 0.15
