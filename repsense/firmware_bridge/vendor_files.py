@@ -30,9 +30,9 @@ from repsense.firmware_bridge.recording import (
     FORMAT_KEY,
     Recording,
     RecordingWriter,
-    read_file_bytes,
     read_recording,
 )
+from repsense.firmware_bridge.textfile import read_file_bytes
 from repsense.firmware_bridge.vendor_common import decode_text
 
 REPSENSE = "repsense"
@@ -93,7 +93,7 @@ def _head_lines(path: Path) -> list[str]:
     data = read_file_bytes(path, _HEAD_BYTES)
     if len(data) == _HEAD_BYTES and b"\n" in data:
         data = data[: data.rfind(b"\n") + 1]  # never cut a character in two
-    return decode_text(data, source).split("\n")
+    return decode_text(data, source)[0].split("\n")
 
 
 # --- import --------------------------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from repsense.firmware_bridge.vendor_common import (
     build_recording,
     check_widths,
     column_numbers,
+    drop_cut_last_row,
     drop_note,
     find_column,
     format_rate,
@@ -75,6 +76,7 @@ class _Stream:
     xyz: np.ndarray  # float64 [n, 3], g or deg/s
     duplicates_dropped: int
     start: str  # the first row's phone timestamp, as written
+    notes: list[str]  # what reading this file took, e.g. an incomplete last line skipped
 
 
 def load(path: Path) -> Recording:
@@ -101,7 +103,7 @@ def load(path: Path) -> Recording:
     t0_ns = int(acc.t_ns[0])
     t_s = _seconds(acc.t_ns, t0_ns)
     acc_g = acc.xyz
-    notes += drop_note(acc.duplicates_dropped, "accelerometer")
+    notes += acc.notes + drop_note(acc.duplicates_dropped, "accelerometer")
     gyro_on_acc = None
     if gyro is not None:
         attached = attach_gyro(t_s, _seconds(gyro.t_ns, t0_ns), gyro.xyz)
@@ -112,7 +114,7 @@ def load(path: Path) -> Recording:
             gyro = None
         else:
             keep, gyro_on_acc = attached
-            notes += drop_note(gyro.duplicates_dropped, "gyroscope")
+            notes += gyro.notes + drop_note(gyro.duplicates_dropped, "gyroscope")
             dropped = int(len(keep) - keep.sum())
             if dropped:
                 notes.append(f"{plural(dropped, 'accelerometer sample')} outside the gyroscope's time span dropped")
@@ -144,7 +146,7 @@ def _seconds(t_ns: np.ndarray, t0_ns: int) -> np.ndarray:
 
 def _read(path: Path) -> _Stream:
     source = str(path)
-    text = read_text(path)
+    text, notes = read_text(path)
     lines = text.split("\n")
     header_index = next((i for i, line in enumerate(lines) if line.strip()), None)
     if header_index is None:
@@ -152,7 +154,6 @@ def _read(path: Path) -> _Stream:
     if not looks_like(lines[header_index]):
         raise RecordingError(f"{source}: not a Polar Sensor Logger export (no 'sensor timestamp [ns]' column)")
     table = split_table(text, source, header_index, ";")
-    check_widths(table)
     t_col = find_column(table.header, _TIME_COLUMN)
     acc_cols = [find_column(table.header, f"{a} [mg]") for a in "XYZ"]
     gyro_cols = [find_column(table.header, f"{a} [dps]") for a in "XYZ"]
@@ -168,12 +169,14 @@ def _read(path: Path) -> _Stream:
             f"{source}: a Polar Sensor Logger file without accelerometer (X [mg]) or gyroscope (X [dps]) columns "
             f"({shown!r}); repsense reads the ACC and GYRO files"
         )
+    table, cut = drop_cut_last_row(table, [t_col, *(c for c in cols if c is not None)])
+    check_widths(table)
     t_ns = _integers(table, t_col)
     xyz = np.column_stack([column_numbers(table, c) for c in cols if c is not None]) * scale
     keep = strictly_increasing(_seconds(t_ns, int(t_ns[0])), xyz, table.lines, source)
     phone_col = find_column(table.header, "Phone timestamp")
     start = table.rows[0][phone_col] if phone_col is not None else ""
-    return _Stream(path, kind, t_ns[keep], xyz[keep], int(len(keep) - keep.sum()), start)
+    return _Stream(path, kind, t_ns[keep], xyz[keep], int(len(keep) - keep.sum()), start, notes + cut)
 
 
 def _integers(table: Table, index: int) -> np.ndarray:

@@ -37,6 +37,7 @@ from repsense.firmware_bridge.vendor_common import (
     build_recording,
     check_widths,
     column_numbers,
+    drop_cut_last_row,
     drop_note,
     find_column,
     format_rate,
@@ -96,7 +97,7 @@ def header_index(lines: list[str], limit: int = 30) -> int | None:
 
 def load(path: Path) -> Recording:
     source = str(path)
-    text = read_text(path)
+    text, notes = read_text(path)
     lines = text.split("\n")
     index = header_index(lines)
     if index is None:
@@ -104,7 +105,6 @@ def load(path: Path) -> Recording:
     header_line = lines[index]
     delimiter: str | None = "\t" if "\t" in header_line else "," if "," in header_line else None
     table = split_table(text, source, index, delimiter)
-    check_widths(table)
 
     acc_cols = [find_column(table.header, *names) for names in _ACC]
     if None in acc_cols:
@@ -114,6 +114,10 @@ def load(path: Path) -> Recording:
     has_gyro = None not in gyro_cols
     # Outside comma-separated files, the software writes the locale's decimal separator.
     comma = delimiter != ","
+    numeric = [c for c in acc_cols + (gyro_cols if has_gyro else []) if c is not None]
+    table, cut = drop_cut_last_row(table, numeric, decimal_comma=comma)
+    notes += cut
+    check_widths(table)
     acc_g = np.column_stack([column_numbers(table, c, decimal_comma=comma) for c in acc_cols if c is not None])
     gyro_dps = (
         np.column_stack([column_numbers(table, c, decimal_comma=comma) for c in gyro_cols if c is not None])
@@ -126,7 +130,7 @@ def load(path: Path) -> Recording:
     values = acc_g if gyro_dps is None else np.hstack([acc_g, gyro_dps])
     keep = strictly_increasing(t_s, values, table.lines, source)
     samples = make_block(source, t_s[keep], acc_g[keep], None if gyro_dps is None else gyro_dps[keep])
-    notes = drop_note(int(len(keep) - keep.sum()), "data")
+    notes += drop_note(int(len(keep) - keep.sum()), "data")
     if not has_gyro:
         notes.append("no angular velocity columns; loaded without gyroscope")
     metadata = {

@@ -242,6 +242,91 @@ def test_short_row_names_file_and_line(tmp_path: Path) -> None:
         load_any(acc)
 
 
+def cut_file(path: Path, n_bytes: int) -> Path:
+    """Keep the first ``n_bytes`` of the file, as ``head -c`` or an interrupted copy does."""
+    path.write_bytes(path.read_bytes()[:n_bytes])
+    return path
+
+
+def test_metamotion_cut_anywhere_in_its_last_line_keeps_the_rows_before(tmp_path: Path) -> None:
+    acc = write_mm(tmp_path, MM_PREFIX, "Accelerometer", mm_rows(ACC_EPOCHS, ACC_XYZ))
+    data = acc.read_bytes()
+    last_start = data.rstrip(b"\n").rfind(b"\n") + 1
+    for n_bytes in range(last_start + 1, len(data) - 1):  # every cut inside line 7, which then has no line end
+        rec = load_any(cut_file(acc, n_bytes))
+        kept = len(rec.samples)
+        assert kept in (5, 6), n_bytes
+        assert rec.samples.acc_g[:5].tolist() == [list(v) for v in ACC_XYZ[:5]]
+        # A cut that leaves the last cell a number cannot be told from a whole line (as in v1 recordings).
+        noted = f"the incomplete last line of {acc.name} (line 7) was skipped" in rec.metadata["import_notes"]
+        assert noted == (kept == 5), n_bytes
+        acc.write_bytes(data)
+
+
+@pytest.mark.parametrize("kind", ["Accelerometer", "Gyroscope"])
+def test_metamotion_pair_with_a_cut_file_loads_with_a_note(tmp_path: Path, kind: str) -> None:
+    acc, gyro = write_mm_pair(tmp_path)
+    cut = acc if kind == "Accelerometer" else gyro
+    data = cut.read_bytes()
+    cut_file(cut, len(data) - 12)
+    rec = load_any(acc)
+    assert rec.samples.has_gyro
+    assert f"the incomplete last line of {cut.name}" in rec.metadata["import_notes"]
+
+
+def test_polar_cut_last_line_is_skipped(tmp_path: Path) -> None:
+    acc = write_polar(tmp_path, gyro=False)
+    data = acc.read_bytes()
+    for n_bytes in (len(data) - 6, len(data) - 8):  # '...;63;4' and '...;63;' (the last cell empty)
+        rec = load_any(cut_file(acc, n_bytes))
+        assert len(rec.samples) == 7
+        assert f"the incomplete last line of {acc.name} (line 9) was skipped" in rec.metadata["import_notes"]
+        acc.write_bytes(data)
+
+
+def test_witmotion_cut_last_line_is_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "wit.txt"
+    path.write_text("\n".join([WIT_HEADER, *wit_rows()]), encoding="utf-8")
+    rec = load_any(cut_file(path, len(path.read_bytes()) - 20))
+    assert len(rec.samples) == 4
+    assert "the incomplete last line of wit.txt (line 6) was skipped" in rec.metadata["import_notes"]
+
+
+def test_witmotion_cut_inside_a_multibyte_character_is_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "wit.txt"
+    path.write_text("\n".join([WIT_HEADER, *wit_rows(device="传感器")]), encoding="utf-8")
+    data = path.read_bytes()
+    cut_at = data.rfind("感".encode()) + 1  # inside the last row's device name
+    rec = load_any(cut_file(path, cut_at))
+    assert len(rec.samples) == 4
+    assert "the incomplete last line of wit.txt (line 6) was skipped" in rec.metadata["import_notes"]
+
+
+def test_a_cut_only_data_line_is_an_error(tmp_path: Path) -> None:
+    acc = write_mm(tmp_path, MM_PREFIX, "Accelerometer", mm_rows(ACC_EPOCHS[:1], ACC_XYZ[:1]))
+    cut_file(acc, len(acc.read_bytes()) - 10)
+    with pytest.raises(RecordingError, match=r"no data rows after the header \(line 1\) \(the only data line was cut"):
+        load_any(acc)
+
+
+def test_short_last_line_with_its_line_end_is_still_an_error(tmp_path: Path) -> None:
+    # A line end after it means the line was written whole: it is no cut but a bad line.
+    rows = mm_rows(ACC_EPOCHS, ACC_XYZ)
+    rows[-1] = rows[-1].rsplit(",", 1)[0]
+    acc = write_mm(tmp_path, MM_PREFIX, "Accelerometer", rows)
+    with pytest.raises(RecordingError, match=rf"^{re.escape(str(acc))} line 7: 5 fields where the header"):
+        load_any(acc)
+
+
+def test_short_line_in_the_middle_of_a_cut_file_is_still_an_error(tmp_path: Path) -> None:
+    rows = mm_rows(ACC_EPOCHS, ACC_XYZ)
+    rows[2] = rows[2].rsplit(",", 1)[0]
+    acc = write_mm(tmp_path, MM_PREFIX, "Accelerometer", rows)
+    cut_file(acc, len(acc.read_bytes()) - 10)
+    with pytest.raises(RecordingError, match=rf"^{re.escape(str(acc))} line 4: 5 fields where the header"):
+        load_any(acc)
+
+
 def test_broken_partner_is_an_error_naming_the_partner(tmp_path: Path) -> None:
     acc = write_mm(tmp_path, MM_PREFIX, "Accelerometer", mm_rows(ACC_EPOCHS, ACC_XYZ))
     gyro = write_mm(tmp_path, MM_PREFIX, "Gyroscope", [*mm_rows(GYRO_EPOCHS, GYRO_XYZ)[:3], "1547219408500,x"])
