@@ -189,7 +189,15 @@ def _find_partner(first: _SensorFile, notes: list[str]) -> _SensorFile | None:
     # The same app version first: a folder may hold re-exports of the same set (..._1.4.4.csv, ..._1.4.41.csv).
     candidates.sort(key=lambda p: (_version_of(p) != _version_of(first.path), p.name))
     for candidate in candidates:
-        partner = _read(candidate)
+        try:
+            partner = _read(candidate)
+            if partner.kind != other:
+                raise RecordingError(f"{candidate}: holds {partner.kind.lower()} columns, not {other.lower()} ones")
+        except RecordingError as exc:
+            if other == _ACC:
+                raise  # the accelerometer is what counts reps: without it there is nothing to load
+            notes.append(f"{other.lower()} file not used: {exc}")
+            continue
         acc, gyro = (first, partner) if first.kind == _ACC else (partner, first)
         t0 = float(acc.epoch_ms[0])
         if attach_gyro((acc.epoch_ms - t0) / 1000.0, (gyro.epoch_ms - t0) / 1000.0, gyro.xyz) is not None:

@@ -84,15 +84,24 @@ def load(path: Path) -> Recording:
     first = _read(path)
     notes: list[str] = []
     partner_path = _partner_path(path, "GYRO" if first.kind == "acc" else "ACC")
-    partner = _read(partner_path) if partner_path is not None else None
-    if partner is not None and partner.kind == first.kind:
-        raise RecordingError(
-            f"{partner.path}: expected {'gyroscope' if first.kind == 'acc' else 'accelerometer'} columns"
-        )
+    partner = None
+    if partner_path is None:
+        if first.kind == "acc":
+            notes.append("no GYRO file found beside it; loaded without gyroscope")
+    else:
+        try:
+            partner = _read(partner_path)
+            if partner.kind == first.kind:
+                raise RecordingError(
+                    f"{partner.path}: expected {'gyroscope' if first.kind == 'acc' else 'accelerometer'} columns"
+                )
+        except RecordingError as exc:
+            if first.kind != "acc":
+                raise  # the accelerometer is what counts reps: without it there is nothing to load
+            notes.append(f"GYRO file not used: {exc}; loaded without gyroscope")
+            partner = None
     if first.kind == "acc":
         acc, gyro = first, partner
-        if gyro is None:
-            notes.append("no GYRO file found beside it; loaded without gyroscope")
     elif partner is None:
         raise RecordingError(
             f"{path}: a Polar Sensor Logger GYRO file without its ACC file; repsense needs the ..._ACC.txt "

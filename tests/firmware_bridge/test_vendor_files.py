@@ -327,11 +327,55 @@ def test_short_line_in_the_middle_of_a_cut_file_is_still_an_error(tmp_path: Path
         load_any(acc)
 
 
-def test_broken_partner_is_an_error_naming_the_partner(tmp_path: Path) -> None:
+GYRO_LINES = [MM_HEADER_GYRO, *mm_rows(GYRO_EPOCHS, GYRO_XYZ)]
+
+
+@pytest.mark.parametrize(
+    ("gyro_lines", "problem"),
+    [
+        ([*GYRO_LINES[:4], "1547219408500,x", *GYRO_LINES[4:]], r" line 5: 2 fields where the header"),
+        ([*GYRO_LINES[:5], GYRO_LINES[5].replace(",-8.0,", ",?,")], r" line 6, column 'y-axis \(deg/s\)': '\?' is not"),
+        (["epoch (ms),x,y,z", *GYRO_LINES[1:]], r": not a MetaMotion CSV export"),
+    ],
+    ids=["short row", "bad cell", "bad header"],
+)
+def test_broken_gyro_partner_loads_the_accelerometer_with_a_note(
+    tmp_path: Path, gyro_lines: list[str], problem: str
+) -> None:
     acc = write_mm(tmp_path, MM_PREFIX, "Accelerometer", mm_rows(ACC_EPOCHS, ACC_XYZ))
+    gyro = tmp_path / f"{MM_PREFIX}_Gyroscope_25.000Hz_1.4.4.csv"
+    gyro.write_text("\n".join(gyro_lines) + "\n", encoding="utf-8")
+    rec = load_any(acc)
+    assert not rec.samples.has_gyro
+    assert rec.samples.acc_g.tolist() == [list(v) for v in ACC_XYZ]
+    notes = rec.metadata["import_notes"]
+    assert re.search(rf"gyroscope file not used: {re.escape(str(gyro))}{problem}", notes), notes
+    assert notes.endswith("loaded without gyroscope")
+
+
+def test_broken_gyro_file_given_alone_is_an_error(tmp_path: Path) -> None:
+    write_mm(tmp_path, MM_PREFIX, "Accelerometer", mm_rows(ACC_EPOCHS, ACC_XYZ))
     gyro = write_mm(tmp_path, MM_PREFIX, "Gyroscope", [*mm_rows(GYRO_EPOCHS, GYRO_XYZ)[:3], "1547219408500,x"])
-    with pytest.raises(RecordingError, match=rf"^{re.escape(str(gyro))} line 5"):
-        load_any(acc)
+    with pytest.raises(RecordingError, match=rf"^{re.escape(str(gyro))} line 5: 2 fields"):
+        load_any(gyro)
+
+
+def test_broken_accelerometer_partner_is_an_error_naming_it(tmp_path: Path) -> None:
+    acc = write_mm(tmp_path, MM_PREFIX, "Accelerometer", [*mm_rows(ACC_EPOCHS, ACC_XYZ)[:3], "1547219408500,x"])
+    gyro = write_mm(tmp_path, MM_PREFIX, "Gyroscope", mm_rows(GYRO_EPOCHS, GYRO_XYZ))
+    with pytest.raises(RecordingError, match=rf"^{re.escape(str(acc))} line 5: 2 fields"):
+        load_any(gyro)
+
+
+def test_polar_broken_gyro_loads_the_accelerometer_with_a_note(tmp_path: Path) -> None:
+    acc = write_polar(tmp_path)
+    gyro = acc.with_name(acc.name.replace("_ACC", "_GYRO"))
+    gyro.write_text(gyro.read_text().replace("\n", "\nx;abc;2;3;4\n", 1), encoding="utf-8")
+    rec = load_any(acc)
+    assert not rec.samples.has_gyro and len(rec.samples) == 8
+    assert f"GYRO file not used: {gyro} line 2" in rec.metadata["import_notes"]
+    with pytest.raises(RecordingError, match=rf"^{re.escape(str(gyro))} line 2"):
+        load_any(gyro)
 
 
 def test_metamotion_magnetometer_file_is_refused(tmp_path: Path) -> None:
