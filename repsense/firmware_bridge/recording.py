@@ -31,7 +31,7 @@ from types import TracebackType
 import numpy as np
 
 from repsense.errors import RecordingError
-from repsense.firmware_bridge.textfile import read_file_bytes
+from repsense.firmware_bridge.textfile import decode_text, read_file_bytes
 from repsense.samples import MAX_ABS_ACC_G, MAX_ABS_GYRO_DPS, SampleBlock
 
 #: The metadata key our writer puts on the first line, and the version it writes.
@@ -89,19 +89,7 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
     """Read a recording file. Every problem raises ``RecordingError`` naming the file (and line, and column)."""
     source = os.fspath(path)
     data = read_file_bytes(path, what="recording file")
-    if b"\x00" in data:
-        raise RecordingError(f"{source}: binary data (NUL bytes), not a CSV recording")
-    try:
-        text, cut = data.decode("utf-8"), False
-    except UnicodeDecodeError as exc:
-        last_newline = data.rfind(b"\n")
-        if exc.reason != "unexpected end of data" or exc.start <= last_newline:
-            line = data.count(b"\n", 0, exc.start) + 1
-            raise RecordingError(
-                f"{source} line {line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); a recording is a UTF-8 CSV"
-            ) from exc
-        # A crash cut a multi-byte character in half, so the unterminated last line is incomplete.
-        text, cut = data[: last_newline + 1].decode("utf-8"), True
+    text, cut = decode_text(data, source, what="CSV recording")
     recording = parse_recording(text, source)
     return dataclasses.replace(recording, truncated_last_line=True) if cut else recording
 

@@ -34,9 +34,12 @@ def decode_text(data: bytes, source: str, *, what: str = "text file", fallback: 
     """``data`` as text, and whether an unterminated last line cut inside a character was dropped.
 
     UTF-8, or ``fallback`` when the bytes are not UTF-8. A write cut short can end inside a multi-byte character;
-    that last line is incomplete anyway, so it is dropped and the flag is True. Any other undecodable byte raises
-    ``RecordingError`` naming the file. ``what`` names the kind of file in messages.
+    that last line is incomplete anyway, so it is dropped and the flag is True. UTF-16 (by its byte order mark or
+    its NUL bytes), binary data and any other undecodable byte raise ``RecordingError`` naming the file and what
+    to do. ``what`` names the kind of file in messages.
     """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_utf16(data):
+        raise RecordingError(f"{source}: saved as UTF-16; save it as UTF-8")
     if b"\x00" in data:
         raise RecordingError(f"{source}: binary data (NUL bytes), not a {what}")
     first: UnicodeDecodeError | None = None
@@ -52,4 +55,17 @@ def decode_text(data: bytes, source: str, *, what: str = "text file", fallback: 
                 return data[: last_newline + 1].decode(encoding), True
             first = first or exc
     assert first is not None
-    raise RecordingError(f"{source}: not a text file (byte 0x{data[first.start]:02x})") from first
+    line = data.count(b"\n", 0, first.start) + 1
+    raise RecordingError(
+        f"{source}: not UTF-8 (byte 0x{data[first.start]:02x} at line {line}); save it as UTF-8"
+    ) from first
+
+
+def _looks_utf16(data: bytes) -> bool:
+    """True for UTF-16 without a byte order mark: text whose every other byte is NUL (ASCII in UTF-16)."""
+    head = data[:512]
+    head = head[: len(head) // 2 * 2]
+    if len(head) < 8:
+        return False
+    even, odd = head[0::2], head[1::2]
+    return (odd.count(0) * 2 >= len(odd) and 0 not in even) or (even.count(0) * 2 >= len(even) and 0 not in odd)

@@ -17,7 +17,7 @@ from repsense.errors import RecordingError
 from repsense.firmware_bridge import textfile
 from repsense.firmware_bridge.recording import Recording, row_is_cut
 from repsense.firmware_bridge.textfile import read_file_bytes
-from repsense.samples import SampleBlock
+from repsense.samples import MAX_ABS_ACC_G, MAX_ABS_GYRO_DPS, SampleBlock
 
 #: Names in a file name that say which lift a set was, as MetaBase users name their exports
 #: (``A-bench-heavy2-rpe8_MetaWear_...``). Only whole words count, so ``arrow`` is not a row.
@@ -67,21 +67,20 @@ class Series:
         return int(self.t_s.shape[0])
 
 
-def read_text(path: Path) -> tuple[str, list[str]]:
+def read_text(path: Path, *, fallback: str | None = None) -> tuple[str, list[str]]:
     """The file's text, BOM removed and line ends made ``\\n``, and a note when its last line was cut inside a
-    character and dropped. UTF-8, or GB18030 (WitMotion's Chinese headers)."""
-    text, cut = decode_text(read_file_bytes(path), str(path))
+    character and dropped. UTF-8, else the ``fallback`` encoding if one is given."""
+    text, cut = decode_text(read_file_bytes(path), str(path), fallback=fallback)
     return text, [cut_note(path.name, text.count("\n") + 1)] if cut else []
 
 
-def decode_text(data: bytes, source: str) -> tuple[str, bool]:
+def decode_text(data: bytes, source: str, *, fallback: str | None = None) -> tuple[str, bool]:
     """The text of a vendor export's bytes, and whether a last line cut inside a character was dropped."""
     if len(data) > 11 and data[0:2] == b"\x55\x50" and data[11] == 0x55:
         raise RecordingError(
             f"{source}: a WitMotion binary log; export the recording as text from the WitMotion app and import that"
         )
-    # WitMotion's Windows software writes Chinese column names (加速度X(g)) in the ANSI code page, GBK.
-    text, cut = textfile.decode_text(data, source, what="text export", fallback="gb18030")
+    text, cut = textfile.decode_text(data, source, what="text export", fallback=fallback)
     text = text.removeprefix("\ufeff")
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -176,6 +175,19 @@ def column_numbers(table: Table, index: int, *, decimal_comma: bool = False) -> 
                 f"{table.source} line {line}, column {table.header[index]!r}: {shown} is not a finite number"
             )
     raise AssertionError("unreachable: numpy rejected a column whose cells all parse")  # pragma: no cover
+
+
+def check_range(table: Table, columns: Sequence[int], values: np.ndarray, *, gyro: bool) -> None:
+    """``values`` [n, len(columns)], read from ``columns`` of the rows (g, or deg/s when ``gyro``), must be
+    plausible IMU readings, as in v1 recordings. The first that is not raises, naming its line and column."""
+    limit, unit = (MAX_ABS_GYRO_DPS, "deg/s") if gyro else (MAX_ABS_ACC_G, "g")
+    bad = np.argwhere(np.abs(values) > limit)
+    if len(bad):
+        row, k = (int(i) for i in bad[0])
+        raise RecordingError(
+            f"{table.source} line {table.lines[row]}, column {table.header[columns[k]]!r}: {values[row, k]:g} {unit} "
+            f"is beyond +-{limit:g} {unit}, not a plausible IMU reading"
+        )
 
 
 def find_column(header: Sequence[str], *names: str) -> int | None:

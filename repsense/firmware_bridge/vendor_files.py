@@ -28,6 +28,7 @@ from repsense.errors import RecordingError, RepsenseError
 from repsense.firmware_bridge import vendor_metamotion, vendor_polar, vendor_witmotion
 from repsense.firmware_bridge.recording import (
     FORMAT_KEY,
+    REQUIRED_COLUMNS,
     Recording,
     RecordingWriter,
     read_recording,
@@ -43,6 +44,9 @@ WITMOTION = vendor_witmotion.FORMAT
 #: Bytes read to recognise a file.
 _HEAD_BYTES = 64 * 1024
 
+#: A line that starts with a number: data, not a header.
+_NUMBER_CELL = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*(?:[,;\t ]|$)")
+
 #: The file name ends that name one sensor of a pair; an imported recording is named without them.
 _SENSOR_SUFFIX = re.compile(r"_(?:Accelerometer|ACC)(?:_.*)?$")
 
@@ -57,7 +61,8 @@ def detect_format(path: str | os.PathLike[str]) -> str | None:
     if first.lower().replace(" ", "").startswith(f"#{FORMAT_KEY}:"):
         return REPSENSE
     header = next((line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")), "")
-    if {"t", "ax"} <= {cell.strip().lower() for cell in header.split(",")}:
+    cells = {cell.strip().lower() for cell in header.split(",")}
+    if {"t", "ax"} <= cells:
         return REPSENSE
     if vendor_metamotion.looks_like(first):
         return METAMOTION
@@ -65,6 +70,10 @@ def detect_format(path: str | os.PathLike[str]) -> str | None:
         return POLAR
     if vendor_witmotion.header_index(lines) is not None:
         return WITMOTION
+    if cells & set(REQUIRED_COLUMNS):
+        # A header naming some of v1's columns ('time,ax,ay,az') is a v1 recording with a column missing or
+        # misnamed: the v1 reader says which.
+        return REPSENSE
     return None
 
 
@@ -82,9 +91,13 @@ def load_any(path: str | os.PathLike[str]) -> Recording:
         return vendor_witmotion.load(p)
     first = next((line.strip() for line in _head_lines(p) if line.strip()), "")
     shown = repr(first if len(first) <= 60 else first[:60] + "...") if first else "the file is empty"
+    if _NUMBER_CELL.match(first):
+        # Numbers with no column names above them (as some apps and datasets write): nothing says which column
+        # is time or acceleration, in which units.
+        shown = f"no header, the first line is data: {shown}"
     raise RecordingError(
-        f"{p}: unrecognised file format ({shown}); repsense reads its own v1 recordings, MetaMotion/MetaBase CSV, "
-        f"Polar Sensor Logger and WitMotion exports"
+        f"{p}: unrecognised file format ({shown}); repsense reads its own v1 recordings (a header 't,ax,ay,az', "
+        f"t in seconds), MetaMotion/MetaBase CSV, Polar Sensor Logger and WitMotion exports"
     )
 
 
@@ -93,7 +106,14 @@ def _head_lines(path: Path) -> list[str]:
     data = read_file_bytes(path, _HEAD_BYTES)
     if len(data) == _HEAD_BYTES and b"\n" in data:
         data = data[: data.rfind(b"\n") + 1]  # never cut a character in two
-    return decode_text(data, source)[0].split("\n")
+    try:
+        return decode_text(data, source)[0].split("\n")
+    except RecordingError as not_utf8:
+        # Only a WitMotion export may be GBK; any other file that is not UTF-8 keeps the UTF-8 error.
+        lines = decode_text(data, source, fallback=vendor_witmotion.GBK)[0].split("\n")
+        if vendor_witmotion.header_index(lines) is None:
+            raise not_utf8 from None
+        return lines
 
 
 # --- import --------------------------------------------------------------------------------------------------

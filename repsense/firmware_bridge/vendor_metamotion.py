@@ -29,6 +29,7 @@ from repsense.firmware_bridge.recording import Recording
 from repsense.firmware_bridge.vendor_common import (
     attach_gyro,
     build_recording,
+    check_range,
     check_widths,
     column_numbers,
     drop_cut_last_row,
@@ -128,8 +129,10 @@ def _read(path: Path) -> _SensorFile:
     if header_index is None:
         raise RecordingError(f"{source}: the file is empty")
     if not looks_like(lines[header_index]):
+        named = _FILE_NAME.match(path.name)
+        unit = "deg/s" if named and named["kind"].lower() == _GYRO.lower() else "g"
         raise RecordingError(
-            f"{source}: not a MetaMotion CSV export (the header should start 'epoch (ms),...,x-axis (g),...', "
+            f"{source}: not a MetaMotion CSV export (the header should start 'epoch (ms),...,x-axis ({unit}),...', "
             f"got {lines[header_index].strip()[:60]!r})"
         )
     table = split_table(text, source, header_index, ",")
@@ -151,6 +154,7 @@ def _read(path: Path) -> _SensorFile:
         )
     epoch_ms = column_numbers(table, 0)
     xyz = np.column_stack([column_numbers(table, i) for i in axes])
+    check_range(table, axes, xyz, gyro=kind == _GYRO)
     keep = strictly_increasing(epoch_ms / 1000.0, xyz, table.lines, source)
     return _SensorFile(path, kind, epoch_ms[keep], xyz[keep], int(len(keep) - keep.sum()), notes + cut)
 

@@ -36,6 +36,7 @@ from repsense.firmware_bridge.vendor_common import (
     Table,
     attach_gyro,
     build_recording,
+    check_range,
     check_widths,
     column_numbers,
     drop_cut_last_row,
@@ -181,7 +182,9 @@ def _read(path: Path) -> _Stream:
     table, cut = drop_cut_last_row(table, [t_col, *(c for c in cols if c is not None)])
     check_widths(table)
     t_ns = _integers(table, t_col)
-    xyz = np.column_stack([column_numbers(table, c) for c in cols if c is not None]) * scale
+    used = [c for c in cols if c is not None]
+    xyz = np.column_stack([column_numbers(table, c) for c in used]) * scale
+    check_range(table, used, xyz, gyro=kind == "gyro")
     keep = strictly_increasing(_seconds(t_ns, int(t_ns[0])), xyz, table.lines, source)
     phone_col = find_column(table.header, "Phone timestamp")
     start = table.rows[0][phone_col] if phone_col is not None else ""

@@ -35,6 +35,7 @@ from repsense.firmware_bridge.recording import Recording
 from repsense.firmware_bridge.vendor_common import (
     Table,
     build_recording,
+    check_range,
     check_widths,
     column_numbers,
     drop_cut_last_row,
@@ -50,6 +51,10 @@ from repsense.firmware_bridge.vendor_common import (
 )
 
 FORMAT = "witmotion"
+
+#: WitMotion's Windows software writes its column names (加速度X(g), AsX(°/s)) in the ANSI code page when it is
+#: not UTF-8; GB18030 reads GBK. Only WitMotion files are read this way: any other file must be UTF-8.
+GBK = "gb18030"
 
 _ACC = [
     ("ax(g)", "accx(g)", "acceleration x(g)", "加速度x(g)", "ax"),
@@ -97,7 +102,7 @@ def header_index(lines: list[str], limit: int = 30) -> int | None:
 
 def load(path: Path) -> Recording:
     source = str(path)
-    text, notes = read_text(path)
+    text, notes = read_text(path, fallback=GBK)
     lines = text.split("\n")
     index = header_index(lines)
     if index is None:
@@ -118,12 +123,14 @@ def load(path: Path) -> Recording:
     table, cut = drop_cut_last_row(table, numeric, decimal_comma=comma)
     notes += cut
     check_widths(table)
-    acc_g = np.column_stack([column_numbers(table, c, decimal_comma=comma) for c in acc_cols if c is not None])
-    gyro_dps = (
-        np.column_stack([column_numbers(table, c, decimal_comma=comma) for c in gyro_cols if c is not None])
-        if has_gyro
-        else None
-    )
+    acc_used = [c for c in acc_cols if c is not None]
+    gyro_used = [c for c in gyro_cols if c is not None]
+    acc_g = np.column_stack([column_numbers(table, c, decimal_comma=comma) for c in acc_used])
+    check_range(table, acc_used, acc_g, gyro=False)
+    gyro_dps = None
+    if has_gyro:
+        gyro_dps = np.column_stack([column_numbers(table, c, decimal_comma=comma) for c in gyro_used])
+        check_range(table, gyro_used, gyro_dps, gyro=True)
     device = _one_device(table)
     t_us, start = _times(table)
     t_s = (t_us - t_us[0]).astype(np.float64) / 1e6

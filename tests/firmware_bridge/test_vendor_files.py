@@ -336,8 +336,9 @@ GYRO_LINES = [MM_HEADER_GYRO, *mm_rows(GYRO_EPOCHS, GYRO_XYZ)]
         ([*GYRO_LINES[:4], "1547219408500,x", *GYRO_LINES[4:]], r" line 5: 2 fields where the header"),
         ([*GYRO_LINES[:5], GYRO_LINES[5].replace(",-8.0,", ",?,")], r" line 6, column 'y-axis \(deg/s\)': '\?' is not"),
         (["epoch (ms),x,y,z", *GYRO_LINES[1:]], r": not a MetaMotion CSV export"),
+        ([*GYRO_LINES[:3], GYRO_LINES[3].replace(",0.5", ",20000"), *GYRO_LINES[4:]], r" line 4, .* beyond \+-10000"),
     ],
-    ids=["short row", "bad cell", "bad header"],
+    ids=["short row", "bad cell", "bad header", "out of range"],
 )
 def test_broken_gyro_partner_loads_the_accelerometer_with_a_note(
     tmp_path: Path, gyro_lines: list[str], problem: str
@@ -482,6 +483,14 @@ def test_witmotion_chinese_headers_in_gbk(tmp_path: Path) -> None:
     assert rec.metadata["exercise"] == "squat"
 
 
+def test_witmotion_english_headers_in_gbk(tmp_path: Path) -> None:
+    # The degree sign of AsX(°/s) is the only non-ASCII character, written in the ANSI code page.
+    path = tmp_path / "wit_gbk.txt"
+    path.write_bytes(("\r\n".join([WIT_HEADER, *wit_rows()]) + "\r\n").encode("gbk"))
+    assert detect_format(path) == "witmotion"
+    assert load_any(path).samples.gyro_dps is not None
+
+
 def test_witmotion_sdk_layout_with_colon_milliseconds(tmp_path: Path) -> None:
     header = "Chiptime\tax(g)\tay(g)\taz(g)\twx(deg/s)\twy(deg/s)\twz(deg/s)\tAngleX(deg)\tAngleY(deg)\tAngleZ(deg)"
     rows = [f"2024-03-01 10:11:12:{5 * i:03d}\t0,5\t0\t1\t{i}\t0\t0\t1\t2\t3" for i in range(4)]
@@ -566,6 +575,88 @@ def test_unknown_files_are_named(tmp_path: Path, content: bytes, message: str) -
         load_any(path)
 
 
+def test_headerless_numbers_say_a_header_is_needed(tmp_path: Path) -> None:
+    # As muvr's Pebble CSVs are: acceleration, a label, a weight and a count, and no time.
+    path = tmp_path / "labelled.csv"
+    path.write_text(
+        "0.92,0.216,0.512,straight-bar-biceps-curl,,35.0,20\n0.9,0.2,0.5,straight-bar-biceps-curl,,35.0,20\n"
+    )
+    with pytest.raises(RecordingError) as info:
+        load_any(path)
+    assert str(info.value) == (
+        f"{path}: unrecognised file format (no header, the first line is data: "
+        "'0.92,0.216,0.512,straight-bar-biceps-curl,,35.0,20'); repsense reads its own v1 recordings (a header "
+        "'t,ax,ay,az', t in seconds), MetaMotion/MetaBase CSV, Polar Sensor Logger and WitMotion exports"
+    )
+
+
+@pytest.mark.parametrize(
+    ("header", "missing"),
+    [("time,ax,ay,az", "t"), ("ax,ay,az", "t"), ("t,x,y,z", "ax, ay, az"), ("# exercise: squat\nt,ay,az", "ax")],
+)
+def test_a_header_near_v1_names_the_missing_column(tmp_path: Path, header: str, missing: str) -> None:
+    path = tmp_path / "near.csv"
+    path.write_text(f"{header}\n0.0,0.1,0.2,0.9\n")
+    with pytest.raises(
+        RecordingError,
+        match=rf"^{re.escape(str(path))} line \d: header lacks required column\(s\) "
+        rf"{missing} \(header: .*; required: t, ax, ay, az\)$",
+    ):
+        load_any(path)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_file_is_named_as_such(tmp_path: Path, encoding: str) -> None:
+    acc = write_mm(tmp_path, MM_PREFIX, "Accelerometer", mm_rows(ACC_EPOCHS, ACC_XYZ))
+    acc.write_bytes(acc.read_text(encoding="utf-8").encode(encoding))
+    with pytest.raises(RecordingError, match=rf"^{re.escape(str(acc))}: saved as UTF-16; save it as UTF-8$"):
+        load_any(acc)
+
+
+@pytest.mark.parametrize("latin1", [b"caf\xe9 ", b"dur\xe9e"])  # the second is also valid GBK
+def test_latin1_file_is_not_utf8_with_byte_and_line(tmp_path: Path, latin1: bytes) -> None:
+    acc = write_mm(tmp_path, MM_PREFIX, "Accelerometer", mm_rows(ACC_EPOCHS, ACC_XYZ))
+    lines = acc.read_bytes().split(b"\n")
+    lines[2] = lines[2].replace(b"2019-01-11T", latin1)
+    acc.write_bytes(b"\n".join(lines))
+    with pytest.raises(RecordingError, match=rf"^{re.escape(str(acc))}: not UTF-8 \(byte 0xe9 at line 3\); save it"):
+        load_any(acc)
+
+
+def test_metamotion_gyroscope_header_error_names_deg_per_s(tmp_path: Path) -> None:
+    acc = write_mm(tmp_path, MM_PREFIX, "Accelerometer", mm_rows(ACC_EPOCHS, ACC_XYZ))
+    write_mm(tmp_path, MM_PREFIX, "Gyroscope", mm_rows(GYRO_EPOCHS, GYRO_XYZ)).write_text("epoch,x,y,z\n1,2,3,4\n")
+    notes = load_any(acc).metadata["import_notes"]
+    assert "the header should start 'epoch (ms),...,x-axis (deg/s),...', got 'epoch,x,y,z'" in notes
+
+
+def test_acceleration_out_of_range_names_file_line_and_column(tmp_path: Path) -> None:
+    rows = mm_rows(ACC_EPOCHS, ACC_XYZ)
+    rows[2] = rows[2].replace(",0.974,", ",70.5,")
+    acc = write_mm(tmp_path, MM_PREFIX, "Accelerometer", rows)
+    with pytest.raises(RecordingError) as info:
+        load_any(acc)
+    assert str(info.value) == (
+        f"{acc} line 4, column 'y-axis (g)': 70.5 g is beyond +-64 g, not a plausible IMU reading"
+    )
+
+
+def test_angular_rate_out_of_range_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "wit.txt"
+    rows = wit_rows()
+    rows[3] = rows[3].replace("\t-2.000\t", "\t-20000\t")
+    path.write_text("\n".join([WIT_HEADER, *rows]) + "\n", encoding="utf-8")
+    with pytest.raises(RecordingError, match=r"wit\.txt line 5, column 'AsZ\(°/s\)': -20000 deg/s is beyond \+-10000"):
+        load_any(path)
+
+
+def test_polar_out_of_range_in_mg_names_the_line(tmp_path: Path) -> None:
+    acc = write_polar(tmp_path, gyro=False)
+    acc.write_text(acc.read_text().replace(";-948;", ";-70000;"), encoding="utf-8")
+    with pytest.raises(RecordingError, match=r"_ACC\.txt line 7, column 'X \[mg\]': -70 g is beyond \+-64 g"):
+        load_any(acc)
+
+
 def test_missing_file_and_folder(tmp_path: Path) -> None:
     with pytest.raises(RecordingError, match=r"nope\.csv: no such file"):
         load_any(tmp_path / "nope.csv")
@@ -620,7 +711,8 @@ def test_cmd_import_reports_each_file(tmp_path: Path, capsys: pytest.CaptureFixt
     assert f"{acc} -> {out / (MM_PREFIX + '.csv')}  (6 samples, 0.4 s, acc+gyro, 12.5 Hz, exercise bench" in printed
     assert f"{gyro}: same set as {out / (MM_PREFIX + '.csv')}, already written" in printed
     assert capsys.readouterr().err == f"repsense: error: {bad}: unrecognised file format ('???'); " + (
-        "repsense reads its own v1 recordings, MetaMotion/MetaBase CSV, Polar Sensor Logger and WitMotion exports\n"
+        "repsense reads its own v1 recordings (a header 't,ax,ay,az', t in seconds), MetaMotion/MetaBase CSV, "
+        "Polar Sensor Logger and WitMotion exports\n"
     )
     assert (out / f"{MM_PREFIX}.csv").is_file()
 
