@@ -692,6 +692,46 @@ def test_import_stops_at_the_first_error(tmp_path: Path) -> None:
         import_files([bad], tmp_path / "out")
 
 
+def write_two_exports_of_one_set(folder: Path) -> tuple[Path, Path]:
+    """The set's 1.4.4 export and a 1.4.41 re-export shifted by a day (as in the real data), each with its gyroscope."""
+    folder.mkdir()
+    acc4, _ = write_mm_pair(folder)
+    day = 86_400_000
+    acc41 = write_mm(folder, MM_PREFIX, "Accelerometer", mm_rows([e + day for e in ACC_EPOCHS], ACC_XYZ), "1.4.41")
+    write_mm(folder, MM_PREFIX, "Gyroscope", mm_rows([e + day for e in GYRO_EPOCHS], GYRO_XYZ), "1.4.41")
+    return acc4, acc41
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_import_names_two_exports_of_one_set_by_app_version_in_any_order(tmp_path: Path, reverse: bool) -> None:
+    acc4, acc41 = write_two_exports_of_one_set(tmp_path / "exports")
+    out = tmp_path / "out"
+    written = import_files([acc41, acc4] if reverse else [acc4, acc41], out)
+    assert sorted(p.name for p in out.iterdir()) == [f"{MM_PREFIX}_1.4.4.csv", f"{MM_PREFIX}_1.4.41.csv"]
+    for path in written:
+        version = path.stem.rsplit("_", 1)[1]
+        assert read_recording(path).metadata["source_files"].split("; ")[0].endswith(f"_{version}.csv")
+
+
+def test_import_refuses_names_that_still_collide(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    paths = []
+    for folder in ("monday", "tuesday"):
+        (tmp_path / folder).mkdir()
+        path = tmp_path / folder / "squat.txt"
+        path.write_text("\n".join([WIT_HEADER, *wit_rows()]) + "\n", encoding="utf-8")
+        paths.append(path)
+    out = tmp_path / "out"
+    code, _ = run_import([*map(str, paths), "--out", str(out)])
+    assert code == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"repsense: error: {paths[0]}: would be written as squat.csv, as would {paths[1]}; import them into "
+        "separate --out folders or rename one",
+        f"repsense: error: {paths[1]}: would be written as squat.csv, as would {paths[0]}; import them into "
+        "separate --out folders or rename one",
+    ]
+    assert list(out.iterdir()) == []
+
+
 def run_import(argv: list[str]) -> tuple[int, str]:
     parser = argparse.ArgumentParser(prog="repsense")
     add_import_command(parser.add_subparsers(dest="command"))
