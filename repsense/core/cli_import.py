@@ -26,7 +26,8 @@ def add_import_command(subparsers: Any) -> None:
         description=(
             "Convert vendor exports to repsense v1 recordings. MetaMotion/MetaBase CSV (give the Accelerometer or "
             "the Gyroscope file; its partner is found in the same folder), Polar Sensor Logger ACC/GYRO files, "
-            "WitMotion app exports. Existing recordings of the same name in the output folder are replaced."
+            "WitMotion app exports. Existing recordings of the same name in the output folder are replaced; two "
+            "sets of one run that would share a name keep their app version (..._1.4.4.csv, ..._1.4.41.csv)."
         ),
     )
     p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="vendor export(s) to convert")

@@ -23,7 +23,7 @@ import math
 import os
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -31,6 +31,7 @@ from types import TracebackType
 import numpy as np
 
 from repsense.errors import RecordingError
+from repsense.firmware_bridge.textfile import decode_text, read_file_bytes
 from repsense.samples import MAX_ABS_ACC_G, MAX_ABS_GYRO_DPS, SampleBlock
 
 #: The metadata key our writer puts on the first line, and the version it writes.
@@ -84,39 +85,11 @@ class _Layout:
 # --- reading ------------------------------------------------------------------------------------------------
 
 
-def read_file_bytes(path: str | os.PathLike[str], limit: int | None = None, what: str = "file") -> bytes:
-    """A file's bytes (the first ``limit`` of them), or a ``RecordingError`` saying in one line why not."""
-    source = os.fspath(path)
-    try:
-        with open(path, "rb") as f:
-            return f.read() if limit is None else f.read(limit)
-    except FileNotFoundError as exc:
-        raise RecordingError(f"{source}: no such file") from exc
-    except IsADirectoryError as exc:
-        raise RecordingError(f"{source}: is a directory, not a {what}") from exc
-    except PermissionError as exc:
-        raise RecordingError(f"{source}: permission denied") from exc
-    except OSError as exc:
-        raise RecordingError(f"{source}: cannot read the file ({exc.strerror or exc})") from exc
-
-
 def read_recording(path: str | os.PathLike[str]) -> Recording:
     """Read a recording file. Every problem raises ``RecordingError`` naming the file (and line, and column)."""
     source = os.fspath(path)
     data = read_file_bytes(path, what="recording file")
-    if b"\x00" in data:
-        raise RecordingError(f"{source}: binary data (NUL bytes), not a CSV recording")
-    try:
-        text, cut = data.decode("utf-8"), False
-    except UnicodeDecodeError as exc:
-        last_newline = data.rfind(b"\n")
-        if exc.reason != "unexpected end of data" or exc.start <= last_newline:
-            line = data.count(b"\n", 0, exc.start) + 1
-            raise RecordingError(
-                f"{source} line {line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); a recording is a UTF-8 CSV"
-            ) from exc
-        # A crash cut a multi-byte character in half, so the unterminated last line is incomplete.
-        text, cut = data[: last_newline + 1].decode("utf-8"), True
+    text, cut = decode_text(data, source, what="CSV recording")
     recording = parse_recording(text, source)
     return dataclasses.replace(recording, truncated_last_line=True) if cut else recording
 
@@ -286,9 +259,9 @@ def _parse_row(
     """
     cells = line.split(",")
     last = len(layout.header) - 1
+    if may_be_cut and row_is_cut(cells, len(layout.header), layout.index):
+        return None
     if len(cells) != len(layout.header):
-        if may_be_cut and len(cells) < len(layout.header):
-            return None
         raise RecordingError(
             f"{source} line {line_no}: {len(cells)} fields, but the header (line {layout.header_line}) "
             f"names {len(layout.header)} columns"
@@ -298,8 +271,6 @@ def _parse_row(
         cell = cells[i].strip()
         where = f"{source} line {line_no}, column '{layout.header[i]}'"
         if not _NUMBER.fullmatch(cell):
-            if may_be_cut and i == last:
-                return None
             problem = "is NaN or infinite" if _NON_FINITE.fullmatch(cell) else "is not a number"
             raise RecordingError(f"{where}: {_show(cell)} {problem}")
         value = float(cell)
@@ -320,6 +291,21 @@ def _parse_row(
                 f"+-{limit:g} {unit}, not a plausible IMU reading"
             )
     return row
+
+
+def row_is_cut(cells: Sequence[str], width: int, used: Collection[int]) -> bool:
+    """True when a last line without a line end is evidently incomplete: a write cut short, as a crash or an
+    interrupted copy leaves it.
+
+    A cut can only shorten a line, so the line is incomplete when it has fewer than the header's ``width`` cells,
+    or when its last cell is one of the ``used`` columns and is not a number while the other used cells are. A bad
+    cell before the last is no cut but a real error, which the caller reports.
+    """
+    if len(cells) < width:
+        return True
+    if len(cells) > width or width - 1 not in used or _NUMBER.fullmatch(cells[width - 1].strip()):
+        return False
+    return all(_NUMBER.fullmatch(cells[i].strip()) for i in used if i != width - 1)
 
 
 def _show(text: str, limit: int = 40) -> str:

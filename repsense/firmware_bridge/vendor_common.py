@@ -7,15 +7,17 @@ Every reader turns a vendor's export into a ``Recording`` (see ``recording.py``)
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from repsense.errors import RecordingError
-from repsense.firmware_bridge.recording import Recording, read_file_bytes
-from repsense.samples import SampleBlock
+from repsense.firmware_bridge import textfile
+from repsense.firmware_bridge.recording import Recording, row_is_cut
+from repsense.firmware_bridge.textfile import read_file_bytes
+from repsense.samples import MAX_ABS_ACC_G, MAX_ABS_GYRO_DPS, SampleBlock
 
 #: Names in a file name that say which lift a set was, as MetaBase users name their exports
 #: (``A-bench-heavy2-rpe8_MetaWear_...``). Only whole words count, so ``arrow`` is not a row.
@@ -48,6 +50,8 @@ class Table:
     header_line: int
     rows: list[list[str]]
     lines: list[int]
+    #: The last row has no line end, so an interrupted write may have cut it short (see ``drop_cut_last_row``).
+    last_unterminated: bool = False
 
 
 @dataclass
@@ -63,30 +67,28 @@ class Series:
         return int(self.t_s.shape[0])
 
 
-def read_text(path: Path) -> str:
-    """The file's text, BOM removed and line ends made ``\\n``. UTF-8, or GB18030 (WitMotion's Chinese headers)."""
-    return decode_text(read_file_bytes(path), str(path))
+def read_text(path: Path, *, fallback: str | None = None) -> tuple[str, list[str]]:
+    """The file's text, BOM removed and line ends made ``\\n``, and a note when its last line was cut inside a
+    character and dropped. UTF-8, else the ``fallback`` encoding if one is given."""
+    text, cut = decode_text(read_file_bytes(path), str(path), fallback=fallback)
+    return text, [cut_note(path.name, text.count("\n") + 1)] if cut else []
 
 
-def decode_text(data: bytes, source: str) -> str:
+def decode_text(data: bytes, source: str, *, fallback: str | None = None) -> tuple[str, bool]:
+    """The text of a vendor export's bytes, and whether a last line cut inside a character was dropped."""
     if len(data) > 11 and data[0:2] == b"\x55\x50" and data[11] == 0x55:
         raise RecordingError(
             f"{source}: a WitMotion binary log; export the recording as text from the WitMotion app and import that"
         )
-    if b"\x00" in data:
-        raise RecordingError(f"{source}: binary data (NUL bytes), not a text export")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        # WitMotion's Windows software writes Chinese column names (加速度X(g)) in the ANSI code page, GBK.
-        try:
-            text = data.decode("gb18030")
-        except UnicodeDecodeError as exc:
-            raise RecordingError(f"{source}: not a text file (byte 0x{data[exc.start]:02x})") from exc
+    text, cut = textfile.decode_text(data, source, what="text export", fallback=fallback)
     text = text.removeprefix("\ufeff")
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return text
+    return text, cut
+
+
+def cut_note(file_name: str, line: int) -> str:
+    return f"the incomplete last line of {file_name} (line {line}) was skipped"
 
 
 def split_table(text: str, source: str, header_index: int, delimiter: str | None) -> Table:
@@ -110,7 +112,29 @@ def split_table(text: str, source: str, header_index: int, delimiter: str | None
         numbers.append(i + 1)
     if not rows:
         raise RecordingError(f"{source}: no data rows after the header (line {header_index + 1})")
-    return Table(source, header, header_index + 1, rows, numbers)
+    return Table(source, header, header_index + 1, rows, numbers, last_unterminated=numbers[-1] == len(lines))
+
+
+def drop_cut_last_row(table: Table, used: Collection[int], *, decimal_comma: bool = False) -> tuple[Table, list[str]]:
+    """The table without its last row when a write cut short left that row incomplete, and a note saying so.
+
+    The rule is the v1 recordings' (``row_is_cut``): only a last row with no line end can be cut, and it is
+    incomplete when it has fewer cells than the header, or a last cell in a ``used`` numeric column that is not a
+    number. Any other bad row stays an error naming its line.
+    """
+    if not table.last_unterminated:
+        return table, []
+    cells = table.rows[-1]
+    if decimal_comma:
+        cells = [c.replace(",", ".") for c in cells]
+    if not row_is_cut(cells, len(table.header), used):
+        return table, []
+    if len(table.rows) == 1:
+        raise RecordingError(
+            f"{table.source}: no data rows after the header (line {table.header_line}) (the only data line was cut off)"
+        )
+    note = cut_note(Path(table.source).name, table.lines[-1])
+    return replace(table, rows=table.rows[:-1], lines=table.lines[:-1], last_unterminated=False), [note]
 
 
 def _split(line: str, delimiter: str | None) -> list[str]:
@@ -151,6 +175,19 @@ def column_numbers(table: Table, index: int, *, decimal_comma: bool = False) -> 
                 f"{table.source} line {line}, column {table.header[index]!r}: {shown} is not a finite number"
             )
     raise AssertionError("unreachable: numpy rejected a column whose cells all parse")  # pragma: no cover
+
+
+def check_range(table: Table, columns: Sequence[int], values: np.ndarray, *, gyro: bool) -> None:
+    """``values`` [n, len(columns)], read from ``columns`` of the rows (g, or deg/s when ``gyro``), must be
+    plausible IMU readings, as in v1 recordings. The first that is not raises, naming its line and column."""
+    limit, unit = (MAX_ABS_GYRO_DPS, "deg/s") if gyro else (MAX_ABS_ACC_G, "g")
+    bad = np.argwhere(np.abs(values) > limit)
+    if len(bad):
+        row, k = (int(i) for i in bad[0])
+        raise RecordingError(
+            f"{table.source} line {table.lines[row]}, column {table.header[columns[k]]!r}: {values[row, k]:g} {unit} "
+            f"is beyond +-{limit:g} {unit}, not a plausible IMU reading"
+        )
 
 
 def find_column(header: Sequence[str], *names: str) -> int | None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,11 +29,12 @@ from repsense.errors import RecordingError, RepsenseError
 from repsense.firmware_bridge import vendor_metamotion, vendor_polar, vendor_witmotion
 from repsense.firmware_bridge.recording import (
     FORMAT_KEY,
+    REQUIRED_COLUMNS,
     Recording,
     RecordingWriter,
-    read_file_bytes,
     read_recording,
 )
+from repsense.firmware_bridge.textfile import read_file_bytes
 from repsense.firmware_bridge.vendor_common import decode_text
 
 REPSENSE = "repsense"
@@ -43,8 +45,13 @@ WITMOTION = vendor_witmotion.FORMAT
 #: Bytes read to recognise a file.
 _HEAD_BYTES = 64 * 1024
 
+#: A line that starts with a number: data, not a header.
+_NUMBER_CELL = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*(?:[,;\t ]|$)")
+
 #: The file name ends that name one sensor of a pair; an imported recording is named without them.
 _SENSOR_SUFFIX = re.compile(r"_(?:Accelerometer|ACC)(?:_.*)?$")
+#: Only the sensor and its rate, leaving the app version: the name when two sets would share the shorter one.
+_SENSOR_WORDS = re.compile(r"_(?:Accelerometer|ACC)(?:_[\d.]+Hz)?(?=_|$)")
 
 
 def detect_format(path: str | os.PathLike[str]) -> str | None:
@@ -57,7 +64,8 @@ def detect_format(path: str | os.PathLike[str]) -> str | None:
     if first.lower().replace(" ", "").startswith(f"#{FORMAT_KEY}:"):
         return REPSENSE
     header = next((line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")), "")
-    if {"t", "ax"} <= {cell.strip().lower() for cell in header.split(",")}:
+    cells = {cell.strip().lower() for cell in header.split(",")}
+    if {"t", "ax"} <= cells:
         return REPSENSE
     if vendor_metamotion.looks_like(first):
         return METAMOTION
@@ -65,6 +73,10 @@ def detect_format(path: str | os.PathLike[str]) -> str | None:
         return POLAR
     if vendor_witmotion.header_index(lines) is not None:
         return WITMOTION
+    if cells & set(REQUIRED_COLUMNS):
+        # A header naming some of v1's columns ('time,ax,ay,az') is a v1 recording with a column missing or
+        # misnamed: the v1 reader says which.
+        return REPSENSE
     return None
 
 
@@ -82,9 +94,13 @@ def load_any(path: str | os.PathLike[str]) -> Recording:
         return vendor_witmotion.load(p)
     first = next((line.strip() for line in _head_lines(p) if line.strip()), "")
     shown = repr(first if len(first) <= 60 else first[:60] + "...") if first else "the file is empty"
+    if _NUMBER_CELL.match(first):
+        # Numbers with no column names above them (as some apps and datasets write): nothing says which column
+        # is time or acceleration, in which units.
+        shown = f"no header, the first line is data: {shown}"
     raise RecordingError(
-        f"{p}: unrecognised file format ({shown}); repsense reads its own v1 recordings, MetaMotion/MetaBase CSV, "
-        f"Polar Sensor Logger and WitMotion exports"
+        f"{p}: unrecognised file format ({shown}); repsense reads its own v1 recordings (a header 't,ax,ay,az', "
+        f"t in seconds), MetaMotion/MetaBase CSV, Polar Sensor Logger and WitMotion exports"
     )
 
 
@@ -93,7 +109,14 @@ def _head_lines(path: Path) -> list[str]:
     data = read_file_bytes(path, _HEAD_BYTES)
     if len(data) == _HEAD_BYTES and b"\n" in data:
         data = data[: data.rfind(b"\n") + 1]  # never cut a character in two
-    return decode_text(data, source).split("\n")
+    try:
+        return decode_text(data, source)[0].split("\n")
+    except RecordingError as not_utf8:
+        # Only a WitMotion export may be GBK; any other file that is not UTF-8 keeps the UTF-8 error.
+        lines = decode_text(data, source, fallback=vendor_witmotion.GBK)[0].split("\n")
+        if vendor_witmotion.header_index(lines) is None:
+            raise not_utf8 from None
+        return lines
 
 
 # --- import --------------------------------------------------------------------------------------------------
@@ -114,7 +137,7 @@ def import_files(paths: Iterable[str | os.PathLike[str]], out_dir: str | os.Path
     """Convert each file to a v1 recording in ``out_dir``; return the files written. Stops at the first error.
 
     The two files of a MetaMotion or Polar pair make one recording, written once however many of them are given.
-    A recording of the same name already in ``out_dir`` is replaced.
+    Names are as ``iter_import`` gives them; a recording of the same name already in ``out_dir`` is replaced.
     """
     written = []
     for result in iter_import(paths, out_dir):
@@ -126,28 +149,60 @@ def import_files(paths: Iterable[str | os.PathLike[str]], out_dir: str | os.Path
 
 
 def iter_import(paths: Iterable[str | os.PathLike[str]], out_dir: str | os.PathLike[str]) -> Iterator[ImportResult]:
-    """``import_files`` one file at a time, reporting errors instead of raising them (for the CLI)."""
+    """``import_files`` one file at a time, reporting errors instead of raising them (for the CLI).
+
+    Every file is read before any is written, so that each set's name depends on which sets are imported
+    together, never on their order: a set is named after its input without the sensor part
+    (``<name>_MetaWear_<start>_<MAC>.csv``); when two sets of one run would share that name, each keeps the rest of
+    its input's name, such as the app version (``..._1.4.4.csv`` and ``..._1.4.41.csv``); sets whose names still
+    collide are all refused with an error naming the other input.
+    """
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise RecordingError(f"{out}: cannot create the output folder ({exc.strerror or exc})") from exc
-    done: dict[tuple[str, ...], Path] = {}
-    taken: set[str] = set()
-    for raw in paths:
-        source = Path(raw)
+    sources = [Path(raw) for raw in paths]
+    loaded: list[Recording | RepsenseError] = []
+    for source in sources:
         try:
-            recording = load_any(source)
-            key = pair_key(source, recording)
-            if key in done:
-                yield ImportResult(source, recording=recording, duplicate_of=done[key])
-                continue
-            target = out / _unique_name(_output_stem(recording), taken)
+            loaded.append(load_any(source))
+        except RepsenseError as exc:
+            loaded.append(exc)
+    first_of: dict[tuple[str, ...], int] = {}
+    sets: dict[tuple[str, ...], tuple[Path, Recording]] = {}
+    keys: list[tuple[str, ...] | None] = []
+    for i, (source, recording) in enumerate(zip(sources, loaded, strict=True)):
+        key = pair_key(source, recording) if isinstance(recording, Recording) else None
+        keys.append(key)
+        if key is not None and isinstance(recording, Recording) and key not in first_of:
+            first_of[key] = i
+            sets[key] = (source, recording)
+    names = _output_names(sets)
+    outcome: dict[tuple[str, ...], Path | RepsenseError] = {}
+    for i, (source, recording, key) in enumerate(zip(sources, loaded, keys, strict=True)):
+        if isinstance(recording, RepsenseError):
+            yield ImportResult(source, error=recording)
+            continue
+        assert key is not None
+        if first_of[key] != i:
+            done = outcome[key]
+            if isinstance(done, Path):
+                yield ImportResult(source, recording=recording, duplicate_of=done)
+            else:
+                yield ImportResult(source, error=done)
+            continue
+        name = names[key]
+        try:
+            if isinstance(name, RepsenseError):
+                raise name
+            target = out / name
             _write(recording, target)
         except RepsenseError as exc:
+            outcome[key] = exc
             yield ImportResult(source, error=exc)
             continue
-        done[key] = target
+        outcome[key] = target
         yield ImportResult(source, out=target, recording=recording)
 
 
@@ -158,18 +213,32 @@ def pair_key(source: Path, recording: Recording) -> tuple[str, ...]:
     return (folder, *sorted(files.split("; "))) if files else (str(source.resolve()),)
 
 
-def _output_stem(recording: Recording) -> str:
-    stem = _SENSOR_SUFFIX.sub("", Path(recording.source).stem)
+def _output_names(
+    sets: dict[tuple[str, ...], tuple[Path, Recording]],
+) -> dict[tuple[str, ...], str | RecordingError]:
+    """Each set's file name in the output folder, or the error that refuses it (see ``iter_import``)."""
+    stems = {key: _output_stem(recording, _SENSOR_SUFFIX) for key, (_, recording) in sets.items()}
+    shared = Counter(stem.lower() for stem in stems.values())
+    for key, (_, recording) in sets.items():
+        if shared[stems[key].lower()] > 1:
+            stems[key] = _output_stem(recording, _SENSOR_WORDS)
+    shared = Counter(stem.lower() for stem in stems.values())
+    names: dict[tuple[str, ...], str | RecordingError] = {}
+    for key, stem in stems.items():
+        if shared[stem.lower()] == 1:
+            names[key] = f"{stem}.csv"
+            continue
+        other = next(sets[k][0] for k, s in stems.items() if k != key and s.lower() == stem.lower())
+        names[key] = RecordingError(
+            f"{sets[key][0]}: would be written as {stem}.csv, as would {other}; import them into separate --out "
+            f"folders or rename one"
+        )
+    return names
+
+
+def _output_stem(recording: Recording, sensor_part: re.Pattern[str]) -> str:
+    stem = sensor_part.sub("", Path(recording.source).stem)
     return re.sub(r"[^\w.+-]+", "_", stem).strip("._") or "recording"
-
-
-def _unique_name(stem: str, taken: set[str]) -> str:
-    name, n = f"{stem}.csv", 1
-    while name.lower() in taken:
-        n += 1
-        name = f"{stem}-{n}.csv"
-    taken.add(name.lower())
-    return name
 
 
 def _write(recording: Recording, target: Path) -> None:

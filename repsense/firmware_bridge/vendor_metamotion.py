@@ -29,8 +29,10 @@ from repsense.firmware_bridge.recording import Recording
 from repsense.firmware_bridge.vendor_common import (
     attach_gyro,
     build_recording,
+    check_range,
     check_widths,
     column_numbers,
+    drop_cut_last_row,
     drop_note,
     format_rate,
     guess_exercise,
@@ -70,6 +72,7 @@ class _SensorFile:
     epoch_ms: np.ndarray  # float64 [n], strictly increasing
     xyz: np.ndarray  # float64 [n, 3], g or deg/s
     duplicates_dropped: int
+    notes: list[str]  # what reading this file took, e.g. an incomplete last line skipped
 
 
 def load(path: Path) -> Recording:
@@ -90,9 +93,9 @@ def load(path: Path) -> Recording:
     t_s = (acc.epoch_ms - epoch0_ms) / 1000.0
     acc_g = acc.xyz
     gyro_dps = None
-    notes += drop_note(acc.duplicates_dropped, "accelerometer")
+    notes += acc.notes + drop_note(acc.duplicates_dropped, "accelerometer")
     if gyro is not None:
-        notes += drop_note(gyro.duplicates_dropped, "gyroscope")
+        notes += gyro.notes + drop_note(gyro.duplicates_dropped, "gyroscope")
         attached = attach_gyro(t_s, (gyro.epoch_ms - epoch0_ms) / 1000.0, gyro.xyz)
         assert attached is not None  # _find_partner only returns a gyroscope that covers the accelerometer
         keep, gyro_dps = attached
@@ -120,22 +123,25 @@ def load(path: Path) -> Recording:
 
 def _read(path: Path) -> _SensorFile:
     source = str(path)
-    text = read_text(path)
+    text, notes = read_text(path)
     lines = text.split("\n")
     header_index = next((i for i, line in enumerate(lines) if line.strip()), None)
     if header_index is None:
         raise RecordingError(f"{source}: the file is empty")
     if not looks_like(lines[header_index]):
+        named = _FILE_NAME.match(path.name)
+        unit = "deg/s" if named and named["kind"].lower() == _GYRO.lower() else "g"
         raise RecordingError(
-            f"{source}: not a MetaMotion CSV export (the header should start 'epoch (ms),...,x-axis (g),...', "
+            f"{source}: not a MetaMotion CSV export (the header should start 'epoch (ms),...,x-axis ({unit}),...', "
             f"got {lines[header_index].strip()[:60]!r})"
         )
     table = split_table(text, source, header_index, ",")
-    check_widths(table)
     lower = [c.lower() for c in table.header]
     axes = [next((i for i, c in enumerate(lower) if c.startswith(f"{a}-axis")), -1) for a in "xyz"]
     if min(axes) < 0:
         raise RecordingError(f"{source} line {table.header_line}: the header lacks an x-, y- or z-axis column")
+    table, cut = drop_cut_last_row(table, [0, *axes])
+    check_widths(table)
     unit = lower[axes[0]].partition("(")[2].rstrip(")").strip()
     if unit == "g":
         kind = _ACC
@@ -148,8 +154,9 @@ def _read(path: Path) -> _SensorFile:
         )
     epoch_ms = column_numbers(table, 0)
     xyz = np.column_stack([column_numbers(table, i) for i in axes])
+    check_range(table, axes, xyz, gyro=kind == _GYRO)
     keep = strictly_increasing(epoch_ms / 1000.0, xyz, table.lines, source)
-    return _SensorFile(path, kind, epoch_ms[keep], xyz[keep], int(len(keep) - keep.sum()))
+    return _SensorFile(path, kind, epoch_ms[keep], xyz[keep], int(len(keep) - keep.sum()), notes + cut)
 
 
 def _prefix_of(path: Path) -> str | None:
@@ -186,7 +193,15 @@ def _find_partner(first: _SensorFile, notes: list[str]) -> _SensorFile | None:
     # The same app version first: a folder may hold re-exports of the same set (..._1.4.4.csv, ..._1.4.41.csv).
     candidates.sort(key=lambda p: (_version_of(p) != _version_of(first.path), p.name))
     for candidate in candidates:
-        partner = _read(candidate)
+        try:
+            partner = _read(candidate)
+            if partner.kind != other:
+                raise RecordingError(f"{candidate}: holds {partner.kind.lower()} columns, not {other.lower()} ones")
+        except RecordingError as exc:
+            if other == _ACC:
+                raise  # the accelerometer is what counts reps: without it there is nothing to load
+            notes.append(f"{other.lower()} file not used: {exc}")
+            continue
         acc, gyro = (first, partner) if first.kind == _ACC else (partner, first)
         t0 = float(acc.epoch_ms[0])
         if attach_gyro((acc.epoch_ms - t0) / 1000.0, (gyro.epoch_ms - t0) / 1000.0, gyro.xyz) is not None:

@@ -36,8 +36,10 @@ from repsense.firmware_bridge.vendor_common import (
     Table,
     attach_gyro,
     build_recording,
+    check_range,
     check_widths,
     column_numbers,
+    drop_cut_last_row,
     drop_note,
     find_column,
     format_rate,
@@ -75,6 +77,7 @@ class _Stream:
     xyz: np.ndarray  # float64 [n, 3], g or deg/s
     duplicates_dropped: int
     start: str  # the first row's phone timestamp, as written
+    notes: list[str]  # what reading this file took, e.g. an incomplete last line skipped
 
 
 def load(path: Path) -> Recording:
@@ -82,15 +85,24 @@ def load(path: Path) -> Recording:
     first = _read(path)
     notes: list[str] = []
     partner_path = _partner_path(path, "GYRO" if first.kind == "acc" else "ACC")
-    partner = _read(partner_path) if partner_path is not None else None
-    if partner is not None and partner.kind == first.kind:
-        raise RecordingError(
-            f"{partner.path}: expected {'gyroscope' if first.kind == 'acc' else 'accelerometer'} columns"
-        )
+    partner = None
+    if partner_path is None:
+        if first.kind == "acc":
+            notes.append("no GYRO file found beside it; loaded without gyroscope")
+    else:
+        try:
+            partner = _read(partner_path)
+            if partner.kind == first.kind:
+                raise RecordingError(
+                    f"{partner.path}: expected {'gyroscope' if first.kind == 'acc' else 'accelerometer'} columns"
+                )
+        except RecordingError as exc:
+            if first.kind != "acc":
+                raise  # the accelerometer is what counts reps: without it there is nothing to load
+            notes.append(f"GYRO file not used: {exc}; loaded without gyroscope")
+            partner = None
     if first.kind == "acc":
         acc, gyro = first, partner
-        if gyro is None:
-            notes.append("no GYRO file found beside it; loaded without gyroscope")
     elif partner is None:
         raise RecordingError(
             f"{path}: a Polar Sensor Logger GYRO file without its ACC file; repsense needs the ..._ACC.txt "
@@ -101,7 +113,7 @@ def load(path: Path) -> Recording:
     t0_ns = int(acc.t_ns[0])
     t_s = _seconds(acc.t_ns, t0_ns)
     acc_g = acc.xyz
-    notes += drop_note(acc.duplicates_dropped, "accelerometer")
+    notes += acc.notes + drop_note(acc.duplicates_dropped, "accelerometer")
     gyro_on_acc = None
     if gyro is not None:
         attached = attach_gyro(t_s, _seconds(gyro.t_ns, t0_ns), gyro.xyz)
@@ -112,7 +124,7 @@ def load(path: Path) -> Recording:
             gyro = None
         else:
             keep, gyro_on_acc = attached
-            notes += drop_note(gyro.duplicates_dropped, "gyroscope")
+            notes += gyro.notes + drop_note(gyro.duplicates_dropped, "gyroscope")
             dropped = int(len(keep) - keep.sum())
             if dropped:
                 notes.append(f"{plural(dropped, 'accelerometer sample')} outside the gyroscope's time span dropped")
@@ -144,7 +156,7 @@ def _seconds(t_ns: np.ndarray, t0_ns: int) -> np.ndarray:
 
 def _read(path: Path) -> _Stream:
     source = str(path)
-    text = read_text(path)
+    text, notes = read_text(path)
     lines = text.split("\n")
     header_index = next((i for i, line in enumerate(lines) if line.strip()), None)
     if header_index is None:
@@ -152,7 +164,6 @@ def _read(path: Path) -> _Stream:
     if not looks_like(lines[header_index]):
         raise RecordingError(f"{source}: not a Polar Sensor Logger export (no 'sensor timestamp [ns]' column)")
     table = split_table(text, source, header_index, ";")
-    check_widths(table)
     t_col = find_column(table.header, _TIME_COLUMN)
     acc_cols = [find_column(table.header, f"{a} [mg]") for a in "XYZ"]
     gyro_cols = [find_column(table.header, f"{a} [dps]") for a in "XYZ"]
@@ -168,12 +179,16 @@ def _read(path: Path) -> _Stream:
             f"{source}: a Polar Sensor Logger file without accelerometer (X [mg]) or gyroscope (X [dps]) columns "
             f"({shown!r}); repsense reads the ACC and GYRO files"
         )
+    table, cut = drop_cut_last_row(table, [t_col, *(c for c in cols if c is not None)])
+    check_widths(table)
     t_ns = _integers(table, t_col)
-    xyz = np.column_stack([column_numbers(table, c) for c in cols if c is not None]) * scale
+    used = [c for c in cols if c is not None]
+    xyz = np.column_stack([column_numbers(table, c) for c in used]) * scale
+    check_range(table, used, xyz, gyro=kind == "gyro")
     keep = strictly_increasing(_seconds(t_ns, int(t_ns[0])), xyz, table.lines, source)
     phone_col = find_column(table.header, "Phone timestamp")
     start = table.rows[0][phone_col] if phone_col is not None else ""
-    return _Stream(path, kind, t_ns[keep], xyz[keep], int(len(keep) - keep.sum()), start)
+    return _Stream(path, kind, t_ns[keep], xyz[keep], int(len(keep) - keep.sum()), start, notes + cut)
 
 
 def _integers(table: Table, index: int) -> np.ndarray:

@@ -35,8 +35,10 @@ from repsense.firmware_bridge.recording import Recording
 from repsense.firmware_bridge.vendor_common import (
     Table,
     build_recording,
+    check_range,
     check_widths,
     column_numbers,
+    drop_cut_last_row,
     drop_note,
     find_column,
     format_rate,
@@ -49,6 +51,10 @@ from repsense.firmware_bridge.vendor_common import (
 )
 
 FORMAT = "witmotion"
+
+#: WitMotion's Windows software writes its column names (加速度X(g), AsX(°/s)) in the ANSI code page when it is
+#: not UTF-8; GB18030 reads GBK. Only WitMotion files are read this way: any other file must be UTF-8.
+GBK = "gb18030"
 
 _ACC = [
     ("ax(g)", "accx(g)", "acceleration x(g)", "加速度x(g)", "ax"),
@@ -96,7 +102,7 @@ def header_index(lines: list[str], limit: int = 30) -> int | None:
 
 def load(path: Path) -> Recording:
     source = str(path)
-    text = read_text(path)
+    text, notes = read_text(path, fallback=GBK)
     lines = text.split("\n")
     index = header_index(lines)
     if index is None:
@@ -104,7 +110,6 @@ def load(path: Path) -> Recording:
     header_line = lines[index]
     delimiter: str | None = "\t" if "\t" in header_line else "," if "," in header_line else None
     table = split_table(text, source, index, delimiter)
-    check_widths(table)
 
     acc_cols = [find_column(table.header, *names) for names in _ACC]
     if None in acc_cols:
@@ -114,19 +119,25 @@ def load(path: Path) -> Recording:
     has_gyro = None not in gyro_cols
     # Outside comma-separated files, the software writes the locale's decimal separator.
     comma = delimiter != ","
-    acc_g = np.column_stack([column_numbers(table, c, decimal_comma=comma) for c in acc_cols if c is not None])
-    gyro_dps = (
-        np.column_stack([column_numbers(table, c, decimal_comma=comma) for c in gyro_cols if c is not None])
-        if has_gyro
-        else None
-    )
+    numeric = [c for c in acc_cols + (gyro_cols if has_gyro else []) if c is not None]
+    table, cut = drop_cut_last_row(table, numeric, decimal_comma=comma)
+    notes += cut
+    check_widths(table)
+    acc_used = [c for c in acc_cols if c is not None]
+    gyro_used = [c for c in gyro_cols if c is not None]
+    acc_g = np.column_stack([column_numbers(table, c, decimal_comma=comma) for c in acc_used])
+    check_range(table, acc_used, acc_g, gyro=False)
+    gyro_dps = None
+    if has_gyro:
+        gyro_dps = np.column_stack([column_numbers(table, c, decimal_comma=comma) for c in gyro_used])
+        check_range(table, gyro_used, gyro_dps, gyro=True)
     device = _one_device(table)
     t_us, start = _times(table)
     t_s = (t_us - t_us[0]).astype(np.float64) / 1e6
     values = acc_g if gyro_dps is None else np.hstack([acc_g, gyro_dps])
     keep = strictly_increasing(t_s, values, table.lines, source)
     samples = make_block(source, t_s[keep], acc_g[keep], None if gyro_dps is None else gyro_dps[keep])
-    notes = drop_note(int(len(keep) - keep.sum()), "data")
+    notes += drop_note(int(len(keep) - keep.sum()), "data")
     if not has_gyro:
         notes.append("no angular velocity columns; loaded without gyroscope")
     metadata = {

@@ -455,8 +455,9 @@ def test_error_directory(tmp_path: Path) -> None:
         (b"", ": the file is empty"),
         (b" \n\r\n\t\n", ": the file is empty"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", ": binary data (NUL bytes), not a CSV recording"),
-        ("t,ax,ay,az\n0,0,0,1\n".encode("utf-16"), ": binary data (NUL bytes), not a CSV recording"),
-        (b"t,ax,ay,az\n0,0,0,1\n# caf\xe9\n", " line 3: not UTF-8 text (byte 0xe9); a recording is a UTF-8 CSV"),
+        ("t,ax,ay,az\n0,0,0,1\n".encode("utf-16"), ": saved as UTF-16; save it as UTF-8"),
+        ("t,ax,ay,az\n0,0,0,1\n".encode("utf-16-le"), ": saved as UTF-16; save it as UTF-8"),
+        (b"t,ax,ay,az\n0,0,0,1\n# caf\xe9\n", ": not UTF-8 (byte 0xe9 at line 3); save it as UTF-8"),
         ("# exercise: squat\n\n# load_kg: 100\n", ": holds only comments, no header row and no data"),
         (
             "# exercise: squat\n0.0,0.1,0.2,0.9\n0.01,0.1,0.2,0.9\n",

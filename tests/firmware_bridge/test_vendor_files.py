@@ -242,11 +242,141 @@ def test_short_row_names_file_and_line(tmp_path: Path) -> None:
         load_any(acc)
 
 
-def test_broken_partner_is_an_error_naming_the_partner(tmp_path: Path) -> None:
+def cut_file(path: Path, n_bytes: int) -> Path:
+    """Keep the first ``n_bytes`` of the file, as ``head -c`` or an interrupted copy does."""
+    path.write_bytes(path.read_bytes()[:n_bytes])
+    return path
+
+
+def test_metamotion_cut_anywhere_in_its_last_line_keeps_the_rows_before(tmp_path: Path) -> None:
     acc = write_mm(tmp_path, MM_PREFIX, "Accelerometer", mm_rows(ACC_EPOCHS, ACC_XYZ))
-    gyro = write_mm(tmp_path, MM_PREFIX, "Gyroscope", [*mm_rows(GYRO_EPOCHS, GYRO_XYZ)[:3], "1547219408500,x"])
-    with pytest.raises(RecordingError, match=rf"^{re.escape(str(gyro))} line 5"):
+    data = acc.read_bytes()
+    last_start = data.rstrip(b"\n").rfind(b"\n") + 1
+    for n_bytes in range(last_start + 1, len(data) - 1):  # every cut inside line 7, which then has no line end
+        rec = load_any(cut_file(acc, n_bytes))
+        kept = len(rec.samples)
+        assert kept in (5, 6), n_bytes
+        assert rec.samples.acc_g[:5].tolist() == [list(v) for v in ACC_XYZ[:5]]
+        # A cut that leaves the last cell a number cannot be told from a whole line (as in v1 recordings).
+        noted = f"the incomplete last line of {acc.name} (line 7) was skipped" in rec.metadata["import_notes"]
+        assert noted == (kept == 5), n_bytes
+        acc.write_bytes(data)
+
+
+@pytest.mark.parametrize("kind", ["Accelerometer", "Gyroscope"])
+def test_metamotion_pair_with_a_cut_file_loads_with_a_note(tmp_path: Path, kind: str) -> None:
+    acc, gyro = write_mm_pair(tmp_path)
+    cut = acc if kind == "Accelerometer" else gyro
+    data = cut.read_bytes()
+    cut_file(cut, len(data) - 12)
+    rec = load_any(acc)
+    assert rec.samples.has_gyro
+    assert f"the incomplete last line of {cut.name}" in rec.metadata["import_notes"]
+
+
+def test_polar_cut_last_line_is_skipped(tmp_path: Path) -> None:
+    acc = write_polar(tmp_path, gyro=False)
+    data = acc.read_bytes()
+    for n_bytes in (len(data) - 6, len(data) - 8):  # '...;63;4' and '...;63;' (the last cell empty)
+        rec = load_any(cut_file(acc, n_bytes))
+        assert len(rec.samples) == 7
+        assert f"the incomplete last line of {acc.name} (line 9) was skipped" in rec.metadata["import_notes"]
+        acc.write_bytes(data)
+
+
+def test_witmotion_cut_last_line_is_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "wit.txt"
+    path.write_text("\n".join([WIT_HEADER, *wit_rows()]), encoding="utf-8")
+    rec = load_any(cut_file(path, len(path.read_bytes()) - 20))
+    assert len(rec.samples) == 4
+    assert "the incomplete last line of wit.txt (line 6) was skipped" in rec.metadata["import_notes"]
+
+
+def test_witmotion_cut_inside_a_multibyte_character_is_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "wit.txt"
+    path.write_text("\n".join([WIT_HEADER, *wit_rows(device="传感器")]), encoding="utf-8")
+    data = path.read_bytes()
+    cut_at = data.rfind("感".encode()) + 1  # inside the last row's device name
+    rec = load_any(cut_file(path, cut_at))
+    assert len(rec.samples) == 4
+    assert "the incomplete last line of wit.txt (line 6) was skipped" in rec.metadata["import_notes"]
+
+
+def test_a_cut_only_data_line_is_an_error(tmp_path: Path) -> None:
+    acc = write_mm(tmp_path, MM_PREFIX, "Accelerometer", mm_rows(ACC_EPOCHS[:1], ACC_XYZ[:1]))
+    cut_file(acc, len(acc.read_bytes()) - 10)
+    with pytest.raises(RecordingError, match=r"no data rows after the header \(line 1\) \(the only data line was cut"):
         load_any(acc)
+
+
+def test_short_last_line_with_its_line_end_is_still_an_error(tmp_path: Path) -> None:
+    # A line end after it means the line was written whole: it is no cut but a bad line.
+    rows = mm_rows(ACC_EPOCHS, ACC_XYZ)
+    rows[-1] = rows[-1].rsplit(",", 1)[0]
+    acc = write_mm(tmp_path, MM_PREFIX, "Accelerometer", rows)
+    with pytest.raises(RecordingError, match=rf"^{re.escape(str(acc))} line 7: 5 fields where the header"):
+        load_any(acc)
+
+
+def test_short_line_in_the_middle_of_a_cut_file_is_still_an_error(tmp_path: Path) -> None:
+    rows = mm_rows(ACC_EPOCHS, ACC_XYZ)
+    rows[2] = rows[2].rsplit(",", 1)[0]
+    acc = write_mm(tmp_path, MM_PREFIX, "Accelerometer", rows)
+    cut_file(acc, len(acc.read_bytes()) - 10)
+    with pytest.raises(RecordingError, match=rf"^{re.escape(str(acc))} line 4: 5 fields where the header"):
+        load_any(acc)
+
+
+GYRO_LINES = [MM_HEADER_GYRO, *mm_rows(GYRO_EPOCHS, GYRO_XYZ)]
+
+
+@pytest.mark.parametrize(
+    ("gyro_lines", "problem"),
+    [
+        ([*GYRO_LINES[:4], "1547219408500,x", *GYRO_LINES[4:]], r" line 5: 2 fields where the header"),
+        ([*GYRO_LINES[:5], GYRO_LINES[5].replace(",-8.0,", ",?,")], r" line 6, column 'y-axis \(deg/s\)': '\?' is not"),
+        (["epoch (ms),x,y,z", *GYRO_LINES[1:]], r": not a MetaMotion CSV export"),
+        ([*GYRO_LINES[:3], GYRO_LINES[3].replace(",0.5", ",20000"), *GYRO_LINES[4:]], r" line 4, .* beyond \+-10000"),
+    ],
+    ids=["short row", "bad cell", "bad header", "out of range"],
+)
+def test_broken_gyro_partner_loads_the_accelerometer_with_a_note(
+    tmp_path: Path, gyro_lines: list[str], problem: str
+) -> None:
+    acc = write_mm(tmp_path, MM_PREFIX, "Accelerometer", mm_rows(ACC_EPOCHS, ACC_XYZ))
+    gyro = tmp_path / f"{MM_PREFIX}_Gyroscope_25.000Hz_1.4.4.csv"
+    gyro.write_text("\n".join(gyro_lines) + "\n", encoding="utf-8")
+    rec = load_any(acc)
+    assert not rec.samples.has_gyro
+    assert rec.samples.acc_g.tolist() == [list(v) for v in ACC_XYZ]
+    notes = rec.metadata["import_notes"]
+    assert re.search(rf"gyroscope file not used: {re.escape(str(gyro))}{problem}", notes), notes
+    assert notes.endswith("loaded without gyroscope")
+
+
+def test_broken_gyro_file_given_alone_is_an_error(tmp_path: Path) -> None:
+    write_mm(tmp_path, MM_PREFIX, "Accelerometer", mm_rows(ACC_EPOCHS, ACC_XYZ))
+    gyro = write_mm(tmp_path, MM_PREFIX, "Gyroscope", [*mm_rows(GYRO_EPOCHS, GYRO_XYZ)[:3], "1547219408500,x"])
+    with pytest.raises(RecordingError, match=rf"^{re.escape(str(gyro))} line 5: 2 fields"):
+        load_any(gyro)
+
+
+def test_broken_accelerometer_partner_is_an_error_naming_it(tmp_path: Path) -> None:
+    acc = write_mm(tmp_path, MM_PREFIX, "Accelerometer", [*mm_rows(ACC_EPOCHS, ACC_XYZ)[:3], "1547219408500,x"])
+    gyro = write_mm(tmp_path, MM_PREFIX, "Gyroscope", mm_rows(GYRO_EPOCHS, GYRO_XYZ))
+    with pytest.raises(RecordingError, match=rf"^{re.escape(str(acc))} line 5: 2 fields"):
+        load_any(gyro)
+
+
+def test_polar_broken_gyro_loads_the_accelerometer_with_a_note(tmp_path: Path) -> None:
+    acc = write_polar(tmp_path)
+    gyro = acc.with_name(acc.name.replace("_ACC", "_GYRO"))
+    gyro.write_text(gyro.read_text().replace("\n", "\nx;abc;2;3;4\n", 1), encoding="utf-8")
+    rec = load_any(acc)
+    assert not rec.samples.has_gyro and len(rec.samples) == 8
+    assert f"GYRO file not used: {gyro} line 2" in rec.metadata["import_notes"]
+    with pytest.raises(RecordingError, match=rf"^{re.escape(str(gyro))} line 2"):
+        load_any(gyro)
 
 
 def test_metamotion_magnetometer_file_is_refused(tmp_path: Path) -> None:
@@ -353,6 +483,14 @@ def test_witmotion_chinese_headers_in_gbk(tmp_path: Path) -> None:
     assert rec.metadata["exercise"] == "squat"
 
 
+def test_witmotion_english_headers_in_gbk(tmp_path: Path) -> None:
+    # The degree sign of AsX(°/s) is the only non-ASCII character, written in the ANSI code page.
+    path = tmp_path / "wit_gbk.txt"
+    path.write_bytes(("\r\n".join([WIT_HEADER, *wit_rows()]) + "\r\n").encode("gbk"))
+    assert detect_format(path) == "witmotion"
+    assert load_any(path).samples.gyro_dps is not None
+
+
 def test_witmotion_sdk_layout_with_colon_milliseconds(tmp_path: Path) -> None:
     header = "Chiptime\tax(g)\tay(g)\taz(g)\twx(deg/s)\twy(deg/s)\twz(deg/s)\tAngleX(deg)\tAngleY(deg)\tAngleZ(deg)"
     rows = [f"2024-03-01 10:11:12:{5 * i:03d}\t0,5\t0\t1\t{i}\t0\t0\t1\t2\t3" for i in range(4)]
@@ -437,6 +575,88 @@ def test_unknown_files_are_named(tmp_path: Path, content: bytes, message: str) -
         load_any(path)
 
 
+def test_headerless_numbers_say_a_header_is_needed(tmp_path: Path) -> None:
+    # As muvr's Pebble CSVs are: acceleration, a label, a weight and a count, and no time.
+    path = tmp_path / "labelled.csv"
+    path.write_text(
+        "0.92,0.216,0.512,straight-bar-biceps-curl,,35.0,20\n0.9,0.2,0.5,straight-bar-biceps-curl,,35.0,20\n"
+    )
+    with pytest.raises(RecordingError) as info:
+        load_any(path)
+    assert str(info.value) == (
+        f"{path}: unrecognised file format (no header, the first line is data: "
+        "'0.92,0.216,0.512,straight-bar-biceps-curl,,35.0,20'); repsense reads its own v1 recordings (a header "
+        "'t,ax,ay,az', t in seconds), MetaMotion/MetaBase CSV, Polar Sensor Logger and WitMotion exports"
+    )
+
+
+@pytest.mark.parametrize(
+    ("header", "missing"),
+    [("time,ax,ay,az", "t"), ("ax,ay,az", "t"), ("t,x,y,z", "ax, ay, az"), ("# exercise: squat\nt,ay,az", "ax")],
+)
+def test_a_header_near_v1_names_the_missing_column(tmp_path: Path, header: str, missing: str) -> None:
+    path = tmp_path / "near.csv"
+    path.write_text(f"{header}\n0.0,0.1,0.2,0.9\n")
+    with pytest.raises(
+        RecordingError,
+        match=rf"^{re.escape(str(path))} line \d: header lacks required column\(s\) "
+        rf"{missing} \(header: .*; required: t, ax, ay, az\)$",
+    ):
+        load_any(path)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_file_is_named_as_such(tmp_path: Path, encoding: str) -> None:
+    acc = write_mm(tmp_path, MM_PREFIX, "Accelerometer", mm_rows(ACC_EPOCHS, ACC_XYZ))
+    acc.write_bytes(acc.read_text(encoding="utf-8").encode(encoding))
+    with pytest.raises(RecordingError, match=rf"^{re.escape(str(acc))}: saved as UTF-16; save it as UTF-8$"):
+        load_any(acc)
+
+
+@pytest.mark.parametrize("latin1", [b"caf\xe9 ", b"dur\xe9e"])  # the second is also valid GBK
+def test_latin1_file_is_not_utf8_with_byte_and_line(tmp_path: Path, latin1: bytes) -> None:
+    acc = write_mm(tmp_path, MM_PREFIX, "Accelerometer", mm_rows(ACC_EPOCHS, ACC_XYZ))
+    lines = acc.read_bytes().split(b"\n")
+    lines[2] = lines[2].replace(b"2019-01-11T", latin1)
+    acc.write_bytes(b"\n".join(lines))
+    with pytest.raises(RecordingError, match=rf"^{re.escape(str(acc))}: not UTF-8 \(byte 0xe9 at line 3\); save it"):
+        load_any(acc)
+
+
+def test_metamotion_gyroscope_header_error_names_deg_per_s(tmp_path: Path) -> None:
+    acc = write_mm(tmp_path, MM_PREFIX, "Accelerometer", mm_rows(ACC_EPOCHS, ACC_XYZ))
+    write_mm(tmp_path, MM_PREFIX, "Gyroscope", mm_rows(GYRO_EPOCHS, GYRO_XYZ)).write_text("epoch,x,y,z\n1,2,3,4\n")
+    notes = load_any(acc).metadata["import_notes"]
+    assert "the header should start 'epoch (ms),...,x-axis (deg/s),...', got 'epoch,x,y,z'" in notes
+
+
+def test_acceleration_out_of_range_names_file_line_and_column(tmp_path: Path) -> None:
+    rows = mm_rows(ACC_EPOCHS, ACC_XYZ)
+    rows[2] = rows[2].replace(",0.974,", ",70.5,")
+    acc = write_mm(tmp_path, MM_PREFIX, "Accelerometer", rows)
+    with pytest.raises(RecordingError) as info:
+        load_any(acc)
+    assert str(info.value) == (
+        f"{acc} line 4, column 'y-axis (g)': 70.5 g is beyond +-64 g, not a plausible IMU reading"
+    )
+
+
+def test_angular_rate_out_of_range_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "wit.txt"
+    rows = wit_rows()
+    rows[3] = rows[3].replace("\t-2.000\t", "\t-20000\t")
+    path.write_text("\n".join([WIT_HEADER, *rows]) + "\n", encoding="utf-8")
+    with pytest.raises(RecordingError, match=r"wit\.txt line 5, column 'AsZ\(°/s\)': -20000 deg/s is beyond \+-10000"):
+        load_any(path)
+
+
+def test_polar_out_of_range_in_mg_names_the_line(tmp_path: Path) -> None:
+    acc = write_polar(tmp_path, gyro=False)
+    acc.write_text(acc.read_text().replace(";-948;", ";-70000;"), encoding="utf-8")
+    with pytest.raises(RecordingError, match=r"_ACC\.txt line 7, column 'X \[mg\]': -70 g is beyond \+-64 g"):
+        load_any(acc)
+
+
 def test_missing_file_and_folder(tmp_path: Path) -> None:
     with pytest.raises(RecordingError, match=r"nope\.csv: no such file"):
         load_any(tmp_path / "nope.csv")
@@ -472,6 +692,46 @@ def test_import_stops_at_the_first_error(tmp_path: Path) -> None:
         import_files([bad], tmp_path / "out")
 
 
+def write_two_exports_of_one_set(folder: Path) -> tuple[Path, Path]:
+    """The set's 1.4.4 export and a 1.4.41 re-export shifted by a day (as in the real data), each with its gyroscope."""
+    folder.mkdir()
+    acc4, _ = write_mm_pair(folder)
+    day = 86_400_000
+    acc41 = write_mm(folder, MM_PREFIX, "Accelerometer", mm_rows([e + day for e in ACC_EPOCHS], ACC_XYZ), "1.4.41")
+    write_mm(folder, MM_PREFIX, "Gyroscope", mm_rows([e + day for e in GYRO_EPOCHS], GYRO_XYZ), "1.4.41")
+    return acc4, acc41
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_import_names_two_exports_of_one_set_by_app_version_in_any_order(tmp_path: Path, reverse: bool) -> None:
+    acc4, acc41 = write_two_exports_of_one_set(tmp_path / "exports")
+    out = tmp_path / "out"
+    written = import_files([acc41, acc4] if reverse else [acc4, acc41], out)
+    assert sorted(p.name for p in out.iterdir()) == [f"{MM_PREFIX}_1.4.4.csv", f"{MM_PREFIX}_1.4.41.csv"]
+    for path in written:
+        version = path.stem.rsplit("_", 1)[1]
+        assert read_recording(path).metadata["source_files"].split("; ")[0].endswith(f"_{version}.csv")
+
+
+def test_import_refuses_names_that_still_collide(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    paths = []
+    for folder in ("monday", "tuesday"):
+        (tmp_path / folder).mkdir()
+        path = tmp_path / folder / "squat.txt"
+        path.write_text("\n".join([WIT_HEADER, *wit_rows()]) + "\n", encoding="utf-8")
+        paths.append(path)
+    out = tmp_path / "out"
+    code, _ = run_import([*map(str, paths), "--out", str(out)])
+    assert code == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"repsense: error: {paths[0]}: would be written as squat.csv, as would {paths[1]}; import them into "
+        "separate --out folders or rename one",
+        f"repsense: error: {paths[1]}: would be written as squat.csv, as would {paths[0]}; import them into "
+        "separate --out folders or rename one",
+    ]
+    assert list(out.iterdir()) == []
+
+
 def run_import(argv: list[str]) -> tuple[int, str]:
     parser = argparse.ArgumentParser(prog="repsense")
     add_import_command(parser.add_subparsers(dest="command"))
@@ -491,7 +751,8 @@ def test_cmd_import_reports_each_file(tmp_path: Path, capsys: pytest.CaptureFixt
     assert f"{acc} -> {out / (MM_PREFIX + '.csv')}  (6 samples, 0.4 s, acc+gyro, 12.5 Hz, exercise bench" in printed
     assert f"{gyro}: same set as {out / (MM_PREFIX + '.csv')}, already written" in printed
     assert capsys.readouterr().err == f"repsense: error: {bad}: unrecognised file format ('???'); " + (
-        "repsense reads its own v1 recordings, MetaMotion/MetaBase CSV, Polar Sensor Logger and WitMotion exports\n"
+        "repsense reads its own v1 recordings (a header 't,ax,ay,az', t in seconds), MetaMotion/MetaBase CSV, "
+        "Polar Sensor Logger and WitMotion exports\n"
     )
     assert (out / f"{MM_PREFIX}.csv").is_file()
 
