@@ -54,6 +54,24 @@ _SENSOR_SUFFIX = re.compile(r"_(?:Accelerometer|ACC)(?:_.*)?$")
 _SENSOR_WORDS = re.compile(r"_(?:Accelerometer|ACC)(?:_[\d.]+Hz)?(?=_|$)")
 
 
+#: The median of |acceleration| over a recording is about 1 g: a sensor at rest reads gravity, and a lift moves
+#: the median by a few tenths at most. Outside these bounds the values are not in g.
+PLAUSIBLE_MEDIAN_G = (0.3, 3.0)
+
+
+def check_acceleration_unit(acc_g: np.ndarray, source: str) -> None:
+    """Refuse acceleration that is evidently not in g, most often m/s^2 (9.81 at rest), which would otherwise be
+    counted as a bar moving at 14 m/s through 20 m. The file formats allow any value up to 64 g; a lift does not."""
+    median = float(np.median(np.sqrt(np.einsum("ij,ij->i", acc_g, acc_g))))
+    if PLAUSIBLE_MEDIAN_G[0] <= median <= PLAUSIBLE_MEDIAN_G[1]:
+        return
+    if 6.5 <= median <= 13.0:
+        hint = "that is m/s^2 (9.81 at rest), and repsense reads g: divide the acceleration by 9.80665"
+    else:
+        hint = "a sensor reads about 1 g at rest: is the acceleration in g?"
+    raise RecordingError(f"{source}: acceleration is {median:.3g} at the median; {hint}")
+
+
 def detect_format(path: str | os.PathLike[str]) -> str | None:
     """``"repsense"``, ``"metamotion"``, ``"polar"``, ``"witmotion"``, or None for a file none of them wrote.
 
@@ -81,17 +99,20 @@ def detect_format(path: str | os.PathLike[str]) -> str | None:
 
 
 def load_any(path: str | os.PathLike[str]) -> Recording:
-    """Read a repsense recording or a vendor export. Every problem raises ``RecordingError`` naming the file."""
+    """Read a repsense recording or a vendor export. Every problem raises ``RecordingError`` naming the file, and
+    so does acceleration that is evidently not in g."""
     p = Path(path)
+    readers = {
+        REPSENSE: read_recording,
+        METAMOTION: vendor_metamotion.load,
+        POLAR: vendor_polar.load,
+        WITMOTION: vendor_witmotion.load,
+    }
     fmt = detect_format(p)
-    if fmt == REPSENSE:
-        return read_recording(p)
-    if fmt == METAMOTION:
-        return vendor_metamotion.load(p)
-    if fmt == POLAR:
-        return vendor_polar.load(p)
-    if fmt == WITMOTION:
-        return vendor_witmotion.load(p)
+    if fmt in readers:
+        recording = readers[fmt](p)
+        check_acceleration_unit(recording.samples.acc_g, str(p))
+        return recording
     first = next((line.strip() for line in _head_lines(p) if line.strip()), "")
     shown = repr(first if len(first) <= 60 else first[:60] + "...") if first else "the file is empty"
     if _NUMBER_CELL.match(first):

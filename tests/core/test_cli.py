@@ -38,6 +38,8 @@ BAD_FILES = {
     "backwards.csv": GOOD_HEADER + "0.0,0,0,1\n0.2,0,0,1\n0.1,0,0,1\n0.3,0,0,1\n",
     "absurd.csv": GOOD_HEADER + "0.0,0,0,1\n0.1,0,0,900\n0.2,0,0,1\n",
     "header_only.csv": GOOD_HEADER,
+    "m_s2.csv": GOOD_HEADER + "0.0,0.1,0.2,9.8\n0.1,0.1,0.3,9.7\n0.2,0.2,0.1,9.9\n",
+    "milli_g_zeroed.csv": GOOD_HEADER + "0.0,0.001,0.002,0.0\n0.1,0.0,0.001,0.002\n",
 }
 
 
@@ -110,3 +112,20 @@ def test_flags_override_metadata(tmp_path, capsys):
     assert out["settings"]["confirm"] == 2, "a rough wrist velocity needs two reps in a row"
     assert main(["replay", str(path), "--json", "--placement", "wrist", "--confirm", "1"]) == 0
     assert json.loads(capsys.readouterr().out)["settings"]["confirm"] == 1
+
+
+@pytest.mark.parametrize(("scale", "hint"), [(9.80665, "m/s^2"), (0.01, "in g?")])
+def test_acceleration_that_is_not_in_g_is_refused_with_the_unit_it_looks_like(tmp_path, capsys, scale, hint):
+    """A recording in m/s^2 was counted as a bar at 14 m/s through 21 m, without a word; the formats allow up to
+    64 g, so it takes the median (about 1 g for any sensor that lifts) to tell."""
+    demo = Path(__file__).resolve().parents[2] / "sample_recordings" / "squat_amrap_walkout_100hz.csv"
+    lines = demo.read_text(encoding="utf-8").splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("t,"))
+    scaled = [
+        ",".join([cells[0], *(f"{float(v) * scale:.5f}" for v in cells[1:4]), *cells[4:]])
+        for cells in (line.split(",") for line in lines[header + 1 :])
+    ]
+    path = write(tmp_path, "scaled.csv", "\n".join([*lines[: header + 1], *scaled]) + "\n")
+    assert main(["replay", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "scaled.csv" in err and hint in err, err
