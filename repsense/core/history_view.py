@@ -14,6 +14,7 @@ from rich.table import Table
 
 from repsense.core.history_rows import SetRow
 from repsense.core.loadvelocity import LoadVelocityProfile
+from repsense.core.percent import loss_text
 from repsense.core.plan import Load, WeightUnit, format_number
 
 
@@ -22,7 +23,7 @@ def _local(moment: dt.datetime) -> str:
 
 
 def _pct(value: float | None) -> str:
-    return "" if value is None else f"{value:.0%}"
+    return "" if value is None else loss_text(value)
 
 
 def _mcv(value: float | None) -> str:

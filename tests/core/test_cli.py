@@ -110,3 +110,15 @@ def test_flags_override_metadata(tmp_path, capsys):
     assert out["settings"]["confirm"] == 2, "a rough wrist velocity needs two reps in a row"
     assert main(["replay", str(path), "--json", "--placement", "wrist", "--confirm", "1"]) == 0
     assert json.loads(capsys.readouterr().out)["settings"]["confirm"] == 1
+
+
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_recordings"
+
+
+def test_replay_shows_a_loss_short_of_the_threshold_below_it(capsys):
+    """The wrist curl sample: rep 10 loses 19.54 % and no stop fires. Shown as 20 %, that read as a broken rule."""
+    assert main(["replay", str(SAMPLES / "curl_wrist_50hz_nogyro.csv")]) == 0
+    out = capsys.readouterr().out
+    rep_10 = next(line for line in out.splitlines() if line.startswith(" 10 "))
+    assert "VL 19%" in rep_10
+    assert "10: 0.28 m/s, VL 19%" in out and "no stop rule fired" in out
