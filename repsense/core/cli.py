@@ -54,12 +54,17 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _percent(text: str) -> float:
+    """``--velocity-loss``: a percentage from 1 to below 100, as a fraction. Below 1 is refused: it is most likely a
+    fraction (0.2 meant as 20 %), and a stop at under 1 % of velocity loss would end every set at its second rep."""
     try:
         value = float(text.rstrip("%"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a percentage") from None
-    if not 0.0 < value < 100.0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 100")
+    # ConfigError, not ArgumentTypeError: argparse would put "argument --velocity-loss:" before the flag's own name.
+    if value < 1.0:
+        raise ConfigError(f"--velocity-loss is a percentage: 20 means 20 % (got {text})")
+    if not value < 100.0:
+        raise ConfigError(f"--velocity-loss must be from 1 to below 100 (a percentage), got {text}")
     return value / 100.0
 
 
@@ -71,7 +76,11 @@ def _add_set_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mode", choices=[m.value for m in SetMode], help="amrap (default) or fixed")
     p.add_argument("--reps", type=int, help="target reps for --mode fixed")
     p.add_argument(
-        "--velocity-loss", type=_percent, default=0.20, metavar="PCT", help="AMRAP stop at this velocity loss (20)"
+        "--velocity-loss",
+        type=_percent,
+        default=0.20,
+        metavar="PCT",
+        help="AMRAP: stop at this velocity loss, in percent from 1 to below 100 (20)",
     )
     p.add_argument(
         "--confirm", type=int, metavar="N", help="reps in a row at the threshold to stop (1; 2 on the wrist)"

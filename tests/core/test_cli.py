@@ -122,3 +122,27 @@ def test_replay_shows_a_loss_short_of_the_threshold_below_it(capsys):
     rep_10 = next(line for line in out.splitlines() if line.startswith(" 10 "))
     assert "VL 19%" in rep_10
     assert "10: 0.28 m/s, VL 19%" in out and "no stop rule fired" in out
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("0.2", "--velocity-loss is a percentage: 20 means 20 %"),  # a fraction, as a user might write it
+        ("0", "--velocity-loss is a percentage: 20 means 20 %"),
+        ("0.99", "--velocity-loss is a percentage: 20 means 20 %"),
+        ("100", "from 1 to below 100"),
+        ("150", "from 1 to below 100"),
+    ],
+)
+def test_velocity_loss_is_a_percentage_from_1_to_below_100(tmp_path, capsys, value, words):
+    path = write(tmp_path, "x.csv", GOOD_HEADER + "0,0,0,1\n0.1,0,0,1\n")
+    assert main(["replay", str(path), "--velocity-loss", value]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and words in err[0], err
+
+
+def test_velocity_loss_of_1_percent_is_accepted(tmp_path, capsys):
+    rows = "".join(f"{i * 0.01:.2f},0.0,0.0,1.0\n" for i in range(100))
+    path = write(tmp_path, "still.csv", GOOD_HEADER + rows)
+    assert main(["replay", str(path), "--json", "--velocity-loss", "1"]) == 0
+    assert json.loads(capsys.readouterr().out)["settings"]["velocity_loss_pct"] == 1.0
