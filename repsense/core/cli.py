@@ -72,9 +72,9 @@ def _add_set_options(p: argparse.ArgumentParser) -> None:
     lifts = ", ".join(e.value for e in Exercise)
     p.add_argument("--exercise", help=f"the lift ({lifts}); default: the recording's metadata, else other")
     p.add_argument("--placement", choices=["bar", "wrist"], help="where the sensor sits; default: metadata, else bar")
-    # No default, so that a --mode given with --plan can be told from none given; None runs as amrap.
-    p.add_argument("--mode", choices=[m.value for m in SetMode], help="amrap (default) or fixed")
-    p.add_argument("--reps", type=int, help="target reps for --mode fixed")
+    # No default, so that a --mode given with --plan can be told from none given; None: amrap, or fixed with --reps.
+    p.add_argument("--mode", choices=[m.value for m in SetMode], help="amrap (default; fixed with --reps) or fixed")
+    p.add_argument("--reps", type=int, metavar="N", help="a fixed set of N reps (implies --mode fixed)")
     p.add_argument(
         "--velocity-loss",
         type=_percent,
@@ -99,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_set_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the live view")
     p.add_argument("--realtime", action="store_true", help="pace the replay like the live sensor")
-    p.add_argument("--speed", type=float, default=1.0, help="with --realtime: play X times faster (1)")
+    p.add_argument("--speed", type=float, metavar="X", help="with --realtime: play X times faster (1)")
     add_save_options(p, default_save=False)
 
     p = sub.add_parser("simulate", help="write synthetic recordings with truth files")
@@ -205,16 +205,19 @@ def _save(
 def cmd_replay(args: argparse.Namespace, out: Console) -> int:
     from repsense.firmware_bridge.vendor_files import load_any
 
+    if args.speed is not None and not args.realtime:
+        raise ConfigError("--speed goes with --realtime (without it, a replay runs as fast as it can)")
+    speed = 1.0 if args.speed is None else args.speed
+    if not speed > 0:
+        raise ConfigError("--speed must be positive")
     recording = load_any(args.file)
     exercise, placement = lift_from_metadata(recording.metadata, args.exercise, args.placement)
     choice = _set_choice(args, exercise)
     config = choice.config
-    if args.speed <= 0:
-        raise ConfigError("--speed must be positive")
     session = SetSession(exercise, placement, config, source=str(args.file))
     if args.json:
         warn_json(choice, Console(stderr=True, highlight=False))
-        result = replay(recording.samples, session, realtime=args.realtime, speed=args.speed)
+        result = replay(recording.samples, session, realtime=args.realtime, speed=speed)
         advice = set_advice(choice, result)
         print(json.dumps({**result.to_json(), **plan_json(choice, advice)}, indent=2))
         _save(args, result, out, recording.metadata, choice, advice)
@@ -231,7 +234,7 @@ def cmd_replay(args: argparse.Namespace, out: Console) -> int:
         recording.samples,
         session,
         realtime=args.realtime,
-        speed=args.speed,
+        speed=speed,
         on_event=lambda event: view.show(event, config),
     )
     view.summary(result)
