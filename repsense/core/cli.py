@@ -39,7 +39,7 @@ from repsense.core.cli_plan import (
 from repsense.core.cli_report import add_report_command, cmd_report
 from repsense.core.session import SessionResult, SetSession, lift_from_metadata, replay
 from repsense.core.setcontrol import SetMode
-from repsense.core.view import SetView
+from repsense.core.view import SetView, make_console
 from repsense.errors import ConfigError, RepsenseError
 from repsense.events import Exercise
 
@@ -92,7 +92,7 @@ def _add_set_options(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="repsense", description="Sensor-driven rep counter and form monitor for strength training.")
     parser.add_argument("--version", action="version", version=f"repsense {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     p = sub.add_parser("replay", help="run a recording through the live pipeline")
     p.add_argument("file", type=Path, help="a v1 recording, or a MetaMotion/Polar/WitMotion export")
@@ -216,7 +216,7 @@ def cmd_replay(args: argparse.Namespace, out: Console) -> int:
     config = choice.config
     session = SetSession(exercise, placement, config, source=str(args.file))
     if args.json:
-        warn_json(choice, Console(stderr=True, highlight=False))
+        warn_json(choice, make_console(stderr=True))
         result = replay(recording.samples, session, realtime=args.realtime, speed=speed)
         advice = set_advice(choice, result)
         print(json.dumps({**result.to_json(), **plan_json(choice, advice)}, indent=2))
@@ -294,10 +294,15 @@ COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    out = Console(highlight=False)
-    err = Console(stderr=True, highlight=False)
+    out = make_console()
+    err = make_console(stderr=True)
+    parser = build_parser()
     try:
-        args = build_parser().parse_args(argv)
+        args = parser.parse_args(argv)
+        if args.command is None:
+            # Bare "repsense": what it can do, rather than one line that a command is required.
+            sys.stderr.write(parser.format_help())
+            return EXIT_USER_ERROR
         return COMMANDS[args.command](args, out)
     except RepsenseError as exc:
         err.print(f"repsense: error: {exc}", markup=False, soft_wrap=True)

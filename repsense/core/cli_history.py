@@ -28,6 +28,7 @@ from repsense.core.history_view import print_correction, print_history, print_pr
 from repsense.core.loadvelocity import fit_profile
 from repsense.core.plan import Load, Plan, SetSpec, WeightUnit
 from repsense.core.session import SessionResult, parse_exercise
+from repsense.core.view import make_console
 from repsense.errors import ConfigError, HistoryError
 from repsense.events import Exercise
 
@@ -118,7 +119,7 @@ def save_result(
     """
     if not getattr(args, "save", False) and (not hasattr(args, "no_save") or args.no_save):
         return None
-    say = Console(stderr=True, highlight=False) if getattr(args, "json", False) else out
+    say = make_console(stderr=True) if getattr(args, "json", False) else out
     if not result.reps:
         say.print("history: no rep, nothing saved")
         return None

@@ -19,6 +19,18 @@ from repsense.events import Exercise, FailedRepEvent, GapEvent, Placement, RepEv
 
 BAR_WIDTH = 24
 
+#: Into a file or a pipe there is no screen to fit: lines stay whole, and tables and panels may be this wide.
+PIPE_WIDTH = 200
+
+
+def make_console(*, stderr: bool = False) -> Console:
+    """The console the commands print to. At a terminal it fits the screen; into a file or a pipe (where rich would
+    wrap at 80 columns, splitting paths and flag names) lines are not wrapped."""
+    console = Console(stderr=stderr, highlight=False)
+    if console.is_terminal:
+        return console
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, width=PIPE_WIDTH)
+
 
 def mode_text(config: SetConfig, placement: Placement) -> str:
     """The set's mode as the views say it: its target, or when velocity loss stops it."""

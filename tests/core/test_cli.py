@@ -146,3 +146,33 @@ def test_velocity_loss_of_1_percent_is_accepted(tmp_path, capsys):
     path = write(tmp_path, "still.csv", GOOD_HEADER + rows)
     assert main(["replay", str(path), "--json", "--velocity-loss", "1"]) == 0
     assert json.loads(capsys.readouterr().out)["settings"]["velocity_loss_pct"] == 1.0
+
+
+def test_output_to_a_pipe_is_not_wrapped(tmp_path, capsys):
+    """Into a file or a pipe, a rep's flags stay on its line and a long path stays whole (rich wrapped at 80)."""
+    deep = tmp_path / ("a_rather_long_folder_name_" * 3) / "curl_wrist_50hz_nogyro.csv"
+    deep.parent.mkdir()
+    deep.write_bytes((SAMPLES / "curl_wrist_50hz_nogyro.csv").read_bytes())
+    assert main(["replay", str(deep), "--placement", "wrist"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"repsense {deep}"
+    reps = [line for line in lines if line[:4].strip().isdigit()]
+    assert len(reps) == 10
+    assert all(line.rstrip().endswith("velocity_estimated") for line in reps), reps
+    assert "velocity_estimated" not in [line.strip() for line in lines]
+
+
+def test_bare_repsense_prints_the_usage_and_the_commands(capsys):
+    assert main([]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("usage: repsense")
+    for command in ("replay", "live", "history", "report", "emulate"):
+        assert f"    {command} " in captured.err, command
+
+
+@pytest.mark.integration
+def test_bare_repsense_in_a_real_process():
+    proc = run_cli()
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("usage: repsense") and "replay" in proc.stderr and "Traceback" not in proc.stderr
