@@ -10,7 +10,7 @@ import json
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
@@ -42,6 +42,9 @@ from repsense.core.setcontrol import SetMode
 from repsense.core.view import SetView, make_console
 from repsense.errors import ConfigError, RepsenseError
 from repsense.events import Exercise
+
+if TYPE_CHECKING:
+    from repsense.firmware_bridge.recording import Recording
 
 EXIT_USER_ERROR = 2
 
@@ -202,6 +205,15 @@ def _save(
     )
 
 
+def _print_notes(recording: Recording, err: Console) -> None:
+    """What reading the file noticed (an incomplete last line, a vendor import's notes), on stderr: with ``--json``
+    too, where stdout holds only the JSON."""
+    if recording.truncated_last_line:
+        err.print("repsense: note: the last line of the file was incomplete and was skipped", markup=False)
+    if recording.metadata.get("import_notes"):
+        err.print(f"repsense: note: {recording.metadata['import_notes']}", style="yellow", markup=False)
+
+
 def cmd_replay(args: argparse.Namespace, out: Console) -> int:
     from repsense.firmware_bridge.vendor_files import load_any
 
@@ -215,8 +227,10 @@ def cmd_replay(args: argparse.Namespace, out: Console) -> int:
     choice = _set_choice(args, exercise)
     config = choice.config
     session = SetSession(exercise, placement, config, source=str(args.file))
+    err = make_console(stderr=True)
     if args.json:
-        warn_json(choice, make_console(stderr=True))
+        warn_json(choice, err)
+        _print_notes(recording, err)
         result = replay(recording.samples, session, realtime=args.realtime, speed=speed)
         advice = set_advice(choice, result)
         print(json.dumps({**result.to_json(), **plan_json(choice, advice)}, indent=2))
@@ -226,10 +240,7 @@ def cmd_replay(args: argparse.Namespace, out: Console) -> int:
     t0 = float(recording.samples.t_s[0]) if len(recording.samples) else 0.0
     view.header(str(args.file), exercise, placement, config, t0)
     print_plan(choice, out)
-    if recording.truncated_last_line:
-        out.print("[yellow]note: the last line of the file was incomplete and was skipped[/]")
-    if recording.metadata.get("import_notes"):
-        out.print(f"note: {recording.metadata['import_notes']}", style="yellow", markup=False)
+    _print_notes(recording, err)
     result = replay(
         recording.samples,
         session,
