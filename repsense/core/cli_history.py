@@ -327,7 +327,7 @@ def cmd_correct(args: argparse.Namespace, out: Console) -> int:
         after = history.correct(
             args.set_id, drop=args.drop, restore=args.restore, add=args.add_rep, advice=recompute_advice
         )
-    print_correction(out, before, after)
+    print_correction(out, before, after, args.drop)
     return 0
 
 

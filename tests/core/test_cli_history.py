@@ -365,3 +365,27 @@ def test_the_reps_a_gap_hid_are_stored_shown_exported_and_reported(tmp_path, cap
     assert (corrected.rep_count, corrected.unseen_reps) == (reps + 1, 0)  # the added rep settles the unseen one
     code, out, _ = cli(capsys, "history", "--set", "1", "--db", str(db))
     assert "unseen" not in out
+
+
+def test_a_set_that_never_stopped_has_no_velocity_loss_at_stop(tmp_path, capsys):
+    """A set without a stop showed "VL at stop 7%" (its last rep's loss): it now shows a dash."""
+    db = tmp_path / "h.sqlite3"
+    with History(db) as history:
+        history.save_set(simple_set([1.0, 0.9, 0.93]))
+    code, out, _ = cli(capsys, "history", "--db", str(db), "--set", "1")
+    assert code == 0
+    assert "VL at stop -; no stop" in out
+    code, out, _ = cli(capsys, "history", "--db", str(db))
+    line = next(x for x in out.splitlines() if x.strip().startswith("1 "))
+    assert line.split()[-1] == "-" and "7%" not in line, line
+
+
+def test_dropping_a_rep_after_the_stop_says_it_did_not_count_anyway(saved, capsys):
+    code, out, _ = cli(capsys, "correct", "2", "--drop", "9", "--db", str(saved))
+    assert code == 0
+    assert "reps 6 -> 6" in out
+    assert "rep 9 came after the stop (rep 6): it did not count anyway" in out
+    code, out, _ = cli(capsys, "correct", "2", "--drop", "4", "--db", str(saved))
+    assert "did not count" not in out
+    code, out, _ = cli(capsys, "correct", "2", "--drop", "4", "--drop", "8", "--drop", "9", "--db", str(saved))
+    assert "rep 4 was dropped already; reps 8, 9 came after the stop (rep 6): they did not count anyway" in out
