@@ -73,7 +73,9 @@ def _percent(text: str) -> float:
 
 def _add_set_options(p: argparse.ArgumentParser) -> None:
     lifts = ", ".join(e.value for e in Exercise)
-    p.add_argument("--exercise", help=f"the lift ({lifts}); default: the recording's metadata, else other")
+    p.add_argument(
+        "--exercise", metavar="LIFT", help=f"the lift ({lifts}); default: the recording's metadata, else other"
+    )
     p.add_argument("--placement", choices=["bar", "wrist"], help="where the sensor sits; default: metadata, else bar")
     # No default, so that a --mode given with --plan can be told from none given; None: amrap, or fixed with --reps.
     p.add_argument("--mode", choices=[m.value for m in SetMode], help="amrap (default; fixed with --reps) or fixed")
@@ -98,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     p = sub.add_parser("replay", help="run a recording through the live pipeline")
-    p.add_argument("file", type=Path, help="a v1 recording, or a MetaMotion/Polar/WitMotion export")
+    p.add_argument("file", type=Path, metavar="FILE", help="a v1 recording, or a MetaMotion/Polar/WitMotion export")
     _add_set_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the live view")
     p.add_argument("--realtime", action="store_true", help="pace the replay like the live sensor")
@@ -106,11 +108,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_save_options(p, default_save=False)
 
     p = sub.add_parser("simulate", help="write synthetic recordings with truth files")
-    p.add_argument("--out", type=Path, required=True, help="output folder")
-    p.add_argument("--sets", type=int, default=10, help="how many sets (10)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (0)")
-    p.add_argument("--exercise", help="only this lift (default: all lifts)")
-    p.add_argument("--rate", type=float, help="nominal sample rate in Hz (default: 50-200 at random)")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
+    p.add_argument("--sets", type=int, default=10, metavar="N", help="how many sets (10)")
+    p.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (0)")
+    p.add_argument("--exercise", metavar="LIFT", help="only this lift (default: all lifts)")
+    p.add_argument("--rate", type=float, metavar="HZ", help="nominal sample rate in Hz (default: 50-200 at random)")
     gyro = p.add_mutually_exclusive_group()
     gyro.add_argument("--gyro", dest="gyro", action="store_const", const=True, help="always with gyroscope")
     gyro.add_argument("--no-gyro", dest="gyro", action="store_const", const=False, help="never with gyroscope")
@@ -121,9 +123,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", help="serial port, e.g. /dev/ttyUSB0 or an emulator's /dev/pts/N")
     p.add_argument("--ble", metavar="NAME|ADDRESS", help="a Bluetooth LE sensor, by advertised name or address")
     add_ble_options(p)
-    p.add_argument("--baud", type=int, default=921_600, help="baud rate (921600; ignored by USB CDC and ptys)")
+    p.add_argument(
+        "--baud", type=int, default=921_600, metavar="N", help="baud rate (921600; ignored by USB CDC and ptys)"
+    )
     p.add_argument("--format", choices=["frame", "csv", "auto"], default="auto", help="wire format (auto)")
-    p.add_argument("--columns", help="CSV lines: the column map, e.g. ms,ax,ay,az,gx,gy,gz (default: detect)")
+    p.add_argument(
+        "--columns", metavar="MAP", help="CSV lines: the column map, e.g. ms,ax,ay,az,gx,gy,gz (default: detect)"
+    )
     p.add_argument("--acc-unit", choices=["g", "m/s2"], help="CSV lines: acceleration unit (default: detect)")
     p.add_argument("--gyro-unit", choices=["dps", "rad/s"], help="CSV lines: angular rate unit (default: detect)")
     p.add_argument("--time-unit", choices=["s", "ms", "us"], help="CSV lines: time unit (default: detect)")
@@ -140,25 +146,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--give-up", type=float, default=30.0, metavar="S", help="end when the sensor is gone for S seconds (30)"
     )
-    p.add_argument("--speed", type=float, default=1.0, help="the sensor is an emulator playing X times faster (1)")
+    p.add_argument(
+        "--speed", type=float, default=1.0, metavar="X", help="the sensor is an emulator playing X times faster (1)"
+    )
     add_save_options(p, default_save=True)
 
     p = sub.add_parser("emulate", help="play a recording as a sensor would, on a pseudo-terminal or a port")
-    p.add_argument("file", type=Path, help="a v1 recording, or a MetaMotion/Polar/WitMotion export")
+    p.add_argument("file", type=Path, metavar="FILE", help="a v1 recording, or a MetaMotion/Polar/WitMotion export")
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--pty", action="store_true", help="create a pseudo-terminal; prints 'device: PATH' first")
     where.add_argument("--port", help="write to this serial port instead")
     p.add_argument("--link", type=Path, metavar="PATH", help="with --pty: keep a symlink PATH to the current device")
-    p.add_argument("--baud", type=int, default=921_600, help="with --port: baud rate (921600)")
+    p.add_argument("--baud", type=int, default=921_600, metavar="N", help="with --port: baud rate (921600)")
     p.add_argument("--format", choices=["frame", "csv"], default="frame", help="wire format (frame)")
-    p.add_argument("--speed", type=float, default=1.0, help="play X times faster than real time (1)")
+    p.add_argument("--speed", type=float, default=1.0, metavar="X", help="play X times faster than real time (1)")
     p.add_argument("--corrupt", type=_rate, default=0.0, metavar="PCT", help="corrupt this %% of bytes (0)")
     p.add_argument("--drop", type=_rate, default=0.0, metavar="PCT", help="drop this %% of frames or lines (0)")
     p.add_argument("--noise-at", type=float, metavar="S", help="a burst of random bytes at S s into the recording")
     p.add_argument("--noise-bytes", type=int, default=256, metavar="N", help="bytes in the noise burst (256)")
     p.add_argument("--disconnect-at", type=float, metavar="S", help="unplug the sensor at S s into the recording")
     p.add_argument("--disconnect-for", type=float, default=2.0, metavar="S", help="... for S s of recording (2)")
-    p.add_argument("--seed", type=int, default=0, help="random seed for the faults (0)")
+    p.add_argument("--seed", type=int, default=0, metavar="N", help="random seed for the faults (0)")
     p.add_argument("--no-wait", action="store_true", help="start at once instead of waiting for a reader")
     add_import_command(sub)
     add_scan_command(sub)

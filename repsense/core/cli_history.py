@@ -241,13 +241,13 @@ def add_history_commands(sub: Any) -> None:
     add_db_option(p)
 
     p = sub.add_parser("profile", help="load-velocity profile and e1RM of a lift, from the history")
-    p.add_argument("exercise", help="the lift")
+    p.add_argument("exercise", metavar="LIFT", help="the lift")
     p.add_argument("--unit", choices=["kg", "lb"], help="loads in kg or lb (default: the unit of the latest set)")
     add_db_option(p)
 
 
 def _add_filters(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--exercise", help="only this lift")
+    p.add_argument("--exercise", metavar="LIFT", help="only this lift")
     p.add_argument("--since", metavar="DATE", help="only sets from DATE on: 2025-03-01, 2025-03-01T18:00, 7d or 4w")
     p.add_argument("--limit", type=int, metavar="N", help="only the N newest sets")
 
