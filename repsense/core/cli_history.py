@@ -28,6 +28,7 @@ from repsense.core.history_view import print_correction, print_history, print_pr
 from repsense.core.loadvelocity import fit_profile
 from repsense.core.plan import Load, Plan, SetSpec, WeightUnit
 from repsense.core.session import SessionResult, parse_exercise
+from repsense.core.view import make_console
 from repsense.errors import ConfigError, HistoryError
 from repsense.events import Exercise
 
@@ -118,7 +119,7 @@ def save_result(
     """
     if not getattr(args, "save", False) and (not hasattr(args, "no_save") or args.no_save):
         return None
-    say = Console(stderr=True, highlight=False) if getattr(args, "json", False) else out
+    say = make_console(stderr=True) if getattr(args, "json", False) else out
     if not result.reps:
         say.print("history: no rep, nothing saved")
         return None
@@ -235,13 +236,13 @@ def add_history_commands(sub: Any) -> None:
     add_db_option(p)
 
     p = sub.add_parser("profile", help="load-velocity profile and e1RM of a lift, from the history")
-    p.add_argument("exercise", help="the lift")
+    p.add_argument("exercise", metavar="LIFT", help="the lift")
     p.add_argument("--unit", choices=["kg", "lb"], help="loads in kg or lb (default: the unit of the latest set)")
     add_db_option(p)
 
 
 def _add_filters(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--exercise", help="only this lift")
+    p.add_argument("--exercise", metavar="LIFT", help="only this lift")
     p.add_argument("--since", metavar="DATE", help="only sets from DATE on: 2025-03-01, 2025-03-01T18:00, 7d or 4w")
     p.add_argument("--limit", type=int, metavar="N", help="only the N newest sets")
 
@@ -321,7 +322,7 @@ def cmd_correct(args: argparse.Namespace, out: Console) -> int:
         after = history.correct(
             args.set_id, drop=args.drop, restore=args.restore, add=args.add_rep, advice=recompute_advice
         )
-    print_correction(out, before, after)
+    print_correction(out, before, after, args.drop)
     return 0
 
 

@@ -2,7 +2,7 @@
 
 The set options become a ``SetChoice``: the ``SetConfig`` the engine runs, and, with a plan, the plan, the set of it
 and the load. After the set, ``set_advice`` gives the advice and ``print_advice``/``plan_json`` show it.
-Without ``--plan`` nothing changes: the set runs from ``--mode``/``--reps`` as before.
+Without ``--plan`` nothing changes: the set runs from ``--mode``/``--reps`` (``--reps N`` alone: a fixed set of N).
 """
 
 from __future__ import annotations
@@ -109,8 +109,11 @@ def choose_set(
     if plan_text is None:
         if number is not None:
             raise ConfigError("--set goes with --plan (which set of the plan)")
-        mode = SetMode(mode_text or SetMode.AMRAP)
+        # --reps alone means a fixed set of that many: an AMRAP set has no target, and would ignore it.
+        mode = SetMode(mode_text or (SetMode.AMRAP if reps is None or beginner else SetMode.FIXED))
         warnings: list[str] = []
+        if mode == SetMode.AMRAP and reps is not None and not beginner:
+            raise ConfigError(f"--reps {reps} sets a fixed set's target: an AMRAP set has none (drop --mode amrap)")
         if beginner and mode == SetMode.AMRAP:
             if reps is None:
                 raise ConfigError("--beginner keeps AMRAP off: give --plan, or --reps N for a fixed set")

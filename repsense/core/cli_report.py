@@ -54,7 +54,7 @@ def add_report_command(subparsers: Any) -> None:
     p.add_argument(
         "--png",
         type=Path,
-        metavar="DIR_OR_FILE",
+        metavar="DIR|FILE",
         help="write the figures as PNG: into a folder as report-velocity.png, report-trace.png, report-trends.png; "
         "or to one FILE.png, one below the other",
     )

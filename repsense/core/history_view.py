@@ -6,6 +6,7 @@ Rendering only: it is handed stored sets and draws them. Dates are shown in loca
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 
 from rich import box
@@ -14,6 +15,7 @@ from rich.table import Table
 
 from repsense.core.history_rows import SetRow
 from repsense.core.loadvelocity import LoadVelocityProfile
+from repsense.core.percent import loss_text
 from repsense.core.plan import Load, WeightUnit, format_number
 
 
@@ -22,7 +24,12 @@ def _local(moment: dt.datetime) -> str:
 
 
 def _pct(value: float | None) -> str:
-    return "" if value is None else f"{value:.0%}"
+    return "" if value is None else loss_text(value)
+
+
+def _vl_at_stop(row: SetRow) -> str:
+    """The velocity loss at the stop, or a dash for a set that never stopped (its last rep's loss stopped nothing)."""
+    return _pct(row.vl_at_stop) if row.stop_rep is not None and row.vl_at_stop is not None else "-"
 
 
 def _mcv(value: float | None) -> str:
@@ -50,7 +57,7 @@ def print_set(out: Console, row: SetRow) -> None:
     stop = f"stopped after rep {row.stop_rep}: {row.stop_detail or row.stop_reason}" if row.stop_rep else "no stop"
     out.print(
         f"{row.rep_count} reps, {row.good_reps} good; best MCV {_mcv(row.best_mcv_m_s) or '-'} m/s, "
-        f"VL at stop {_pct(row.vl_at_stop) or '-'}; {stop}",
+        f"VL at stop {_vl_at_stop(row)}; {stop}",
         markup=False,
     )
     if row.advice_text:
@@ -100,7 +107,7 @@ def print_history(out: Console, rows: list[SetRow], path: Path) -> None:
             _plan_cell(row),
             f"{row.rep_count}/{row.good_reps}" + ("*" if row.corrected_at else ""),
             _mcv(row.best_mcv_m_s),
-            _pct(row.vl_at_stop),
+            _vl_at_stop(row),
             row.advice_text or "",
         )
     # A terminal sets the width; into a file or a pipe, lines may be long rather than wrapped into a column of words.
@@ -110,13 +117,37 @@ def print_history(out: Console, rows: list[SetRow], path: Path) -> None:
         out.print("* corrected by hand (repsense correct)")
 
 
-def print_correction(out: Console, before: SetRow, after: SetRow) -> None:
-    """What a correction changed, then the corrected set."""
+def _reps_words(idxs: list[int]) -> str:
+    return f"rep {idxs[0]}" if len(idxs) == 1 else "reps " + ", ".join(str(i) for i in idxs)
+
+
+def _uncounted_words(before: SetRow, dropped: Sequence[int]) -> str | None:
+    """One line on reps asked to be dropped that did not count before either (after the stop, or dropped already),
+    so that "reps 6 -> 6" is not read as a correction that failed; None if there are none."""
+    status = {rep.idx: _rep_status(before, rep.idx, rep.counted, rep.added_by_user) for rep in before.reps}
+    already = sorted({i for i in dropped if status.get(i) == "dropped"})
+    after_stop = sorted({i for i in dropped if status.get(i) == "after the stop"})
+    parts = []
+    if already:
+        parts.append(f"{_reps_words(already)} {'was' if len(already) == 1 else 'were'} dropped already")
+    if after_stop:
+        they = "it" if len(after_stop) == 1 else "they"
+        parts.append(
+            f"{_reps_words(after_stop)} came after the stop (rep {before.stop_rep}): {they} did not count anyway"
+        )
+    return "; ".join(parts) or None
+
+
+def print_correction(out: Console, before: SetRow, after: SetRow, dropped: Sequence[int] = ()) -> None:
+    """What a correction changed, then the corrected set. ``dropped``: the reps asked to be dropped."""
     out.print(
         f"set {after.id} corrected: reps {before.rep_count} -> {after.rep_count}, good {before.good_reps} -> "
-        f"{after.good_reps}, VL at stop {_pct(before.vl_at_stop) or '-'} -> {_pct(after.vl_at_stop) or '-'}",
+        f"{after.good_reps}, VL at stop {_vl_at_stop(before)} -> {_vl_at_stop(after)}",
         markup=False,
     )
+    uncounted = _uncounted_words(before, dropped)
+    if uncounted is not None:
+        out.print(uncounted, markup=False)
     if after.advice_text != before.advice_text:
         out.print(f"advice was: {before.advice_text or '-'}", markup=False)
     print_set(out, after)

@@ -16,6 +16,7 @@ from repsense.core.cli_plan import SetChoice, plan_json, print_advice, print_pla
 from repsense.core.live import LiveDisplay, LiveOutcome, LiveSession
 from repsense.core.liveview import PlainLiveView, QuietLiveView, RichLiveView
 from repsense.core.session import SetSession, lift_from_metadata
+from repsense.core.view import make_console
 from repsense.errors import ConfigError
 from repsense.events import Exercise
 from repsense.firmware_bridge.links import Link, SerialLink, WireFormat
@@ -61,11 +62,11 @@ def run_live(
         metadata["time_scale"] = args.speed
     display: LiveDisplay
     if args.json:
-        warn_json(choice, Console(stderr=True, highlight=False))
+        warn_json(choice, make_console(stderr=True))
     else:
         print_plan(choice, out)
     if args.json:
-        display = QuietLiveView(Console(stderr=True, highlight=False))
+        display = QuietLiveView(make_console(stderr=True))
     elif out.is_terminal:
         display = RichLiveView(out, where, exercise, placement, config)
     else:

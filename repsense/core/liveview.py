@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from repsense.core.live import EndReason, LiveStatus
+from repsense.core.percent import loss_percent
 from repsense.core.session import SessionEvent, SessionResult
 from repsense.core.setcontrol import SetConfig, SetMode
 from repsense.core.view import SetView, mode_text, unseen_words
@@ -192,7 +193,7 @@ class RichLiveView:
                     line.append("│", "bold red")
                 else:
                     line.append("█" if i < filled else "·", colour if i < filled else "dim")
-            line.append(f" VL {loss * 100:3.0f}%", colour)
+            line.append(f" VL {loss_percent(loss):3d}%", colour)
             if rep.flags:
                 line.append("  " + " ".join(str(f) for f in rep.flags), "magenta")
             lines.append(line)

@@ -5,6 +5,7 @@ Live sessions and replays both run through ``SetSession``; a replay is the live 
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import time
 from collections.abc import Callable, Mapping
@@ -116,6 +117,10 @@ class SetSession:
     """Feed sample blocks as they arrive; get pipeline events and, once, the end of the set."""
 
     def __init__(self, exercise: Exercise, placement: Placement, set_config: SetConfig, source: str = "") -> None:
+        if placement == Placement.WRIST:
+            # On the wrist velocity is an estimate: no minimal velocity applies (see setcontrol), whatever a counter
+            # flags, and the JSON's settings say so.
+            set_config = dataclasses.replace(set_config, min_velocity_m_s=None)
         self.pipeline = RepPipeline(PipelineConfig.for_lift(exercise, placement))
         self.controller = SetController(set_config)
         self.result = SessionResult(exercise, placement, set_config, source=source)

@@ -35,6 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from repsense.core.percent import loss_text, threshold_text
 from repsense.errors import ConfigError
 from repsense.events import (
     Exercise,
@@ -171,7 +172,8 @@ class SetController:
                 reasons.append(
                     (
                         StopReason.VELOCITY_LOSS,
-                        f"velocity loss {rep.velocity_loss:.0%} reached the {cfg.velocity_loss:.0%} threshold",
+                        f"velocity loss {loss_text(rep.velocity_loss)} reached the "
+                        f"{threshold_text(cfg.velocity_loss)} threshold",
                     )
                 )
             if not estimated and cfg.min_velocity_m_s is not None and rep.mean_velocity_m_s < cfg.min_velocity_m_s:

@@ -12,11 +12,24 @@ from rich.table import Table
 from rich.text import Text
 
 from repsense.core.advice import good_reps
+from repsense.core.percent import loss_percent, loss_text, threshold_text
 from repsense.core.session import SessionEvent, SessionResult
 from repsense.core.setcontrol import SetConfig, SetMode
 from repsense.events import Exercise, FailedRepEvent, GapEvent, Placement, RepEvent, SetEnded, UnseenRepsEvent
 
 BAR_WIDTH = 24
+
+#: Into a file or a pipe there is no screen to fit: lines stay whole, and tables and panels may be this wide.
+PIPE_WIDTH = 200
+
+
+def make_console(*, stderr: bool = False) -> Console:
+    """The console the commands print to. At a terminal it fits the screen; into a file or a pipe (where rich would
+    wrap at 80 columns, splitting paths and flag names) lines are not wrapped."""
+    console = Console(stderr=stderr, highlight=False)
+    if console.is_terminal:
+        return console
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, width=PIPE_WIDTH)
 
 
 def mode_text(config: SetConfig, placement: Placement) -> str:
@@ -25,7 +38,7 @@ def mode_text(config: SetConfig, placement: Placement) -> str:
         return f"fixed {config.target_reps} reps"
     confirm = config.confirm_estimated if placement == Placement.WRIST else config.confirm
     in_a_row = f" on {confirm} reps in a row" if confirm > 1 else ""
-    return f"AMRAP, stop at {config.velocity_loss:.0%} velocity loss{in_a_row}"
+    return f"AMRAP, stop at {threshold_text(config.velocity_loss)} velocity loss{in_a_row}"
 
 
 def unseen_words(event: UnseenRepsEvent) -> str:
@@ -86,7 +99,7 @@ class SetView:
         line.append(f"{rep.mean_velocity_m_s:4.2f} m/s ")
         line.append("#" * filled, colour)
         line.append("." * (BAR_WIDTH - filled), "dim")
-        line.append(f" VL{loss * 100:3.0f}%", colour)
+        line.append(f" VL{loss_percent(loss):3d}%", colour)
         line.append(f"  ROM {rep.rom_m:.2f} m  {rep.t_end_s - self.t0_s:5.1f} s", "dim")
         if rep.flags:
             line.append("  " + " ".join(str(f) for f in rep.flags), "magenta")
@@ -116,7 +129,9 @@ class SetView:
             best = max(result.reps, key=lambda r: r.mean_velocity_m_s)
             table.add_row("best rep", f"{best.index}: {best.mean_velocity_m_s:.2f} m/s")
             last = result.reps[-1]
-            table.add_row("last rep", f"{last.index}: {last.mean_velocity_m_s:.2f} m/s, VL {last.velocity_loss:.0%}")
+            table.add_row(
+                "last rep", f"{last.index}: {last.mean_velocity_m_s:.2f} m/s, VL {loss_text(last.velocity_loss)}"
+            )
             mean_rom = sum(r.rom_m for r in result.reps) / len(result.reps)
             table.add_row("mean ROM", f"{mean_rom:.2f} m")
         if result.failed:

@@ -129,3 +129,69 @@ def test_acceleration_that_is_not_in_g_is_refused_with_the_unit_it_looks_like(tm
     assert main(["replay", str(path)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "scaled.csv" in err and hint in err, err
+
+
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_recordings"
+
+
+def test_replay_shows_a_loss_short_of_the_threshold_below_it(capsys):
+    """The wrist curl sample: rep 10 loses 19.54 % and no stop fires. Shown as 20 %, that read as a broken rule."""
+    assert main(["replay", str(SAMPLES / "curl_wrist_50hz_nogyro.csv")]) == 0
+    out = capsys.readouterr().out
+    rep_10 = next(line for line in out.splitlines() if line.startswith(" 10 "))
+    assert "VL 19%" in rep_10
+    assert "10: 0.28 m/s, VL 19%" in out and "no stop rule fired" in out
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("0.2", "--velocity-loss is a percentage: 20 means 20 %"),  # a fraction, as a user might write it
+        ("0", "--velocity-loss is a percentage: 20 means 20 %"),
+        ("0.99", "--velocity-loss is a percentage: 20 means 20 %"),
+        ("100", "from 1 to below 100"),
+        ("150", "from 1 to below 100"),
+    ],
+)
+def test_velocity_loss_is_a_percentage_from_1_to_below_100(tmp_path, capsys, value, words):
+    path = write(tmp_path, "x.csv", GOOD_HEADER + "0,0,0,1\n0.1,0,0,1\n")
+    assert main(["replay", str(path), "--velocity-loss", value]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and words in err[0], err
+
+
+def test_velocity_loss_of_1_percent_is_accepted(tmp_path, capsys):
+    rows = "".join(f"{i * 0.01:.2f},0.0,0.0,1.0\n" for i in range(100))
+    path = write(tmp_path, "still.csv", GOOD_HEADER + rows)
+    assert main(["replay", str(path), "--json", "--velocity-loss", "1"]) == 0
+    assert json.loads(capsys.readouterr().out)["settings"]["velocity_loss_pct"] == 1.0
+
+
+def test_output_to_a_pipe_is_not_wrapped(tmp_path, capsys):
+    """Into a file or a pipe, a rep's flags stay on its line and a long path stays whole (rich wrapped at 80)."""
+    deep = tmp_path / ("a_rather_long_folder_name_" * 3) / "curl_wrist_50hz_nogyro.csv"
+    deep.parent.mkdir()
+    deep.write_bytes((SAMPLES / "curl_wrist_50hz_nogyro.csv").read_bytes())
+    assert main(["replay", str(deep), "--placement", "wrist"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"repsense {deep}"
+    reps = [line for line in lines if line[:4].strip().isdigit()]
+    assert len(reps) == 10
+    assert all(line.rstrip().endswith("velocity_estimated") for line in reps), reps
+    assert "velocity_estimated" not in [line.strip() for line in lines]
+
+
+def test_bare_repsense_prints_the_usage_and_the_commands(capsys):
+    assert main([]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("usage: repsense")
+    for command in ("replay", "live", "history", "report", "emulate"):
+        assert f"    {command} " in captured.err, command
+
+
+@pytest.mark.integration
+def test_bare_repsense_in_a_real_process():
+    proc = run_cli()
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("usage: repsense") and "replay" in proc.stderr and "Traceback" not in proc.stderr

@@ -60,7 +60,7 @@ def test_replay_save_then_history_shows_it_in_real_processes(tmp_path):
     proc = run("history", "--db", str(db))
     assert proc.returncode == 0, proc.stderr
     line = next(x for x in proc.stdout.splitlines() if x.strip().startswith("1 "))
-    for cell in ("squat", "100 kg", "AMRAP", "6/6", "0.68", "25%"):
+    for cell in ("squat", "100 kg", "AMRAP", "6/6", "0.68", "24%"):  # 24.66 %, rounded down
         assert cell in line, line
 
 
@@ -96,7 +96,7 @@ def test_history_table_and_one_set(saved, capsys):
     assert out.index("\n    2 ") < out.index("\n    1 ")  # newest first
     code, out, _ = cli(capsys, "history", "--db", str(saved), "--set", "2")
     assert code == 0
-    assert "6 reps, 6 good; best MCV 0.68 m/s, VL at stop 25%" in out
+    assert "6 reps, 6 good; best MCV 0.68 m/s, VL at stop 24%" in out  # 24.66 %, rounded down
     assert out.count("after the stop") == 3 and out.count("counted") == 6
     code, out, _ = cli(capsys, "history", "--db", str(saved), "--exercise", "bench")
     assert (code, out.strip()) == (0, "no sets match")
@@ -386,3 +386,27 @@ def test_a_saved_recording_keeps_the_day_it_was_made(tmp_path, capsys, line, sto
     code, out, _ = cli(capsys, "export", "--format", "json", "--db", str(db))
     assert code == 0
     assert json.loads(out)["sets"][0]["started_at"] == stored
+
+
+def test_a_set_that_never_stopped_has_no_velocity_loss_at_stop(tmp_path, capsys):
+    """A set without a stop showed "VL at stop 7%" (its last rep's loss): it now shows a dash."""
+    db = tmp_path / "h.sqlite3"
+    with History(db) as history:
+        history.save_set(simple_set([1.0, 0.9, 0.93]))
+    code, out, _ = cli(capsys, "history", "--db", str(db), "--set", "1")
+    assert code == 0
+    assert "VL at stop -; no stop" in out
+    code, out, _ = cli(capsys, "history", "--db", str(db))
+    line = next(x for x in out.splitlines() if x.strip().startswith("1 "))
+    assert line.split()[-1] == "-" and "7%" not in line, line
+
+
+def test_dropping_a_rep_after_the_stop_says_it_did_not_count_anyway(saved, capsys):
+    code, out, _ = cli(capsys, "correct", "2", "--drop", "9", "--db", str(saved))
+    assert code == 0
+    assert "reps 6 -> 6" in out
+    assert "rep 9 came after the stop (rep 6): it did not count anyway" in out
+    code, out, _ = cli(capsys, "correct", "2", "--drop", "4", "--db", str(saved))
+    assert "did not count" not in out
+    code, out, _ = cli(capsys, "correct", "2", "--drop", "4", "--drop", "8", "--drop", "9", "--db", str(saved))
+    assert "rep 4 was dropped already; reps 8, 9 came after the stop (rep 6): they did not count anyway" in out

@@ -217,3 +217,24 @@ def test_live_with_a_plan(tmp_path):
     good = result["summary"]["good_reps"]
     assert good == 6  # as the replay
     assert result["advice"] == amrap_advice(5, good, Load(100, WeightUnit.KG)).to_dict()
+
+
+def test_reps_without_a_mode_is_a_fixed_set(capsys):
+    """``--reps 5`` alone ran an AMRAP set and ignored the 5."""
+    result, err = replay_json(capsys, "--reps", "5")
+    assert err == ""
+    assert result["settings"]["mode"] == "fixed" and result["settings"]["target_reps"] == 5
+    assert result["stop"]["reason"] == "target_reached" and result["stop"]["rep"] == 5
+
+
+def test_reps_that_an_amrap_set_would_ignore_are_refused(capsys):
+    line = fails(capsys, "--mode", "amrap", "--reps", "5")
+    assert "--reps" in line and "amrap" in line
+
+
+def test_speed_without_realtime_is_refused(capsys):
+    """Without --realtime a replay runs as fast as it can: a --speed there did nothing."""
+    line = fails(capsys, "--speed", "5")
+    assert "--speed goes with --realtime" in line
+    assert main(["replay", str(SQUAT), "--json", "--realtime", "--speed", "1000"]) == 0
+    assert json.loads(capsys.readouterr().out)["summary"]["reps"] == 9

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import io
+import re
 from collections.abc import AsyncGenerator
 from pathlib import Path
 
@@ -303,3 +304,20 @@ def test_bad_live_and_emulate_commands_are_one_line_and_exit_2(squat, tmp_path, 
     assert captured.out == ""
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("repsense: error: "), captured.err
+
+
+@pytest.mark.parametrize("view_class", [RichLiveView, PlainLiveView])
+def test_a_loss_just_short_of_the_threshold_is_not_shown_at_it(view_class):
+    """19.54 % against a 20 % threshold reads 19 %, never 20 %: a shown value reaches the threshold only if the
+    real one does."""
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, width=120, color_system=None)
+    view = view_class(console, "/dev/pts/9", SQUAT, Placement.BAR, SetConfig.for_lift(SQUAT))
+    view.link(LinkEvent(LinkEventKind.CONNECTED, 0.0, "/dev/pts/9"))
+    first = RepEvent(1, 1.0, 2.0, 2.1, 0.80, 1.2, 0.5, 0.0, ())
+    short = RepEvent(2, 4.0, 5.0, 5.1, 0.80 * (1 - 0.1954), 1.0, 0.5, 0.1954, ())
+    view.events([first, short])
+    if isinstance(view, RichLiveView):
+        view.close()
+    text = buffer.getvalue()
+    assert re.search(r"VL +19%", text) and not re.search(r"VL +20%", text)

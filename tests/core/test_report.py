@@ -88,10 +88,10 @@ def test_report_from_a_recording_writes_html_and_pngs(tmp_path, capsys):
     html = out.read_text(encoding="utf-8")
     assert "<title>Squat \u00b7 120 kg \u00b7 " in html
     assert "<h1>Squat \u00b7 120 kg \u00b7 " in html
-    # The sample: 9 reps in the recording, the set stops at rep 6 on a 25 % velocity loss.
+    # The sample: 9 reps in the recording, the set stops at rep 6 on a 24.66 % velocity loss (shown rounded down).
     assert "6 reps, 6 good." in html
     assert "The set was stopped at rep 6 because the bar had slowed down too much" in html
-    assert "velocity loss 25% reached the 20% threshold" in html
+    assert "velocity loss 24% reached the 20% threshold" in html
     assert "3 more reps after the stop" in html
     assert "1 failed attempt" in html
     assert table_rows(html) == [str(i) for i in range(1, 10)]

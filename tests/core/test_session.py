@@ -8,7 +8,7 @@ import pytest
 from repsense.core.cli import main
 from repsense.core.session import SetSession, replay
 from repsense.core.setcontrol import SetConfig, SetMode
-from repsense.events import Exercise, Placement, StopReason
+from repsense.events import Exercise, Placement, RepEvent, RepFlag, StopReason
 from repsense.firmware_bridge.recording import read_recording
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_recordings"
@@ -134,3 +134,17 @@ def test_the_header_says_the_stop_rules_that_apply_on_the_wrist(capsys):
     assert main(["replay", str(DEMO)]) == 0
     header = capsys.readouterr().out.splitlines()[1]
     assert header == "squat on the bar, AMRAP, stop at 20% velocity loss, minimal velocity 0.30 m/s"
+
+
+def test_no_minimal_velocity_applies_on_the_wrist(capsys):
+    """The JSON says null for it, and no slow rep on the wrist ends the set by it, flagged as estimated or not."""
+    assert main(["replay", str(SAMPLES / "curl_wrist_50hz_nogyro.csv"), "--exercise", "bench", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["settings"]["min_velocity"] is None
+    assert main(["replay", str(DEMO), "--exercise", "bench", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["settings"]["min_velocity"] == pytest.approx(0.17), "on the bar"
+
+    session = SetSession(Exercise.BENCH, Placement.WRIST, SetConfig.for_lift(Exercise.BENCH), source="test")
+    for flags in [(RepFlag.VELOCITY_ESTIMATED,), ()]:
+        slow = RepEvent(1, 1.0, 2.0, 2.1, 0.10, 0.2, 0.4, 0.0, flags)  # 0.10 m/s, below bench's 0.17
+        session.controller.reset()
+        assert session.controller.feed(slow) is None

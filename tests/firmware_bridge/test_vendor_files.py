@@ -182,6 +182,22 @@ def test_metamotion_missing_gyro_partner_loads_acc_only_with_a_note(tmp_path: Pa
     assert rec.metadata["source_files"] == acc.name
 
 
+@pytest.mark.parametrize("as_json", [True, False])
+def test_replay_says_the_import_notes_on_stderr_with_and_without_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], as_json: bool
+) -> None:
+    """``replay --json`` dropped the notes the other path printed; now both print them on stderr, and stdout holds
+    only the JSON."""
+    acc = write_mm(tmp_path, MM_PREFIX, "Accelerometer", mm_rows(ACC_EPOCHS, ACC_XYZ))
+    assert main(["replay", str(acc), *(["--json"] if as_json else [])]) == 0
+    captured = capsys.readouterr()
+    notes = [line for line in captured.err.splitlines() if line.startswith("repsense: note: ")]
+    assert len(notes) == 1 and "loaded without gyroscope" in notes[0], captured.err
+    assert "loaded without gyroscope" not in captured.out
+    if as_json:
+        assert json.loads(captured.out)["reps"] == []
+
+
 def test_metamotion_gyro_file_alone_is_an_error(tmp_path: Path) -> None:
     gyro = write_mm(tmp_path, MM_PREFIX, "Gyroscope", mm_rows(GYRO_EPOCHS, GYRO_XYZ))
     with pytest.raises(RecordingError, match=r"\.csv: a MetaMotion gyroscope export without its accelerometer"):
