@@ -18,7 +18,7 @@ from repsense.core.live import EndReason, LiveStatus
 from repsense.core.percent import loss_percent
 from repsense.core.session import SessionEvent, SessionResult
 from repsense.core.setcontrol import SetConfig, SetMode
-from repsense.core.view import SetView, mode_text, unseen_words
+from repsense.core.view import NO_VELOCITY_WORDS, SetView, mode_text, unseen_words
 from repsense.events import (
     Exercise,
     FailedRepEvent,
@@ -172,17 +172,21 @@ class RichLiveView:
     def _bars(self) -> RenderableType:
         if not self.reps:
             return Text("waiting for the first rep ...", "dim")
-        # As set control does it: a rep measured across lost samples is no reference.
-        references = [r for r in self.reps if r.velocity_trusted] or self.reps
-        best = max(r.mean_velocity_m_s for r in references)
+        # As set control does it: a rep measured across lost samples is no reference, and some have no velocity.
+        references = [r for r in self.reps if r.velocity_trusted] or [r for r in self.reps if r.has_velocity]
+        best = max((r.mean_velocity_m_s for r in references), default=0.0)
         scale = max(best * 1.15, 0.1)
-        threshold = best * (1.0 - self.config.velocity_loss) if self.config.mode == SetMode.AMRAP else None
+        threshold = best * (1.0 - self.config.velocity_loss) if self.config.mode == SetMode.AMRAP and best else None
         mark = None if threshold is None else min(BAR_WIDTH - 1, round(BAR_WIDTH * threshold / scale))
         lines = []
         if threshold is not None:
             # Rows start with 9 characters ("%3d %4.2f ") before the bar.
             lines.append(Text(" " * (9 + (mark or 0)) + f"▼ stop below {threshold:.2f} m/s", "red"))
         for rep in self.reps[-SHOWN_REPS:]:
+            if not rep.has_velocity:
+                words = f"counted, no velocity: {NO_VELOCITY_WORDS}"
+                lines.append(Text.assemble((f"{rep.index:3d} ", "bold"), (words, "dim")))
+                continue
             loss = rep.velocity_loss
             limit = self.config.velocity_loss
             colour = "green" if loss < limit * 0.5 else "yellow" if loss < limit else "red"

@@ -50,6 +50,10 @@ def unseen_words(event: UnseenRepsEvent) -> str:
     )
 
 
+#: What a rep flagged ``no_velocity`` shows instead of its velocity.
+NO_VELOCITY_WORDS = "the wrist cannot time this lift's concentric"
+
+
 class SetView:
     """Prints a set as it happens. ``bell`` rings the terminal bell at the stop (live sessions)."""
 
@@ -90,6 +94,15 @@ class SetView:
             self._stop(event)
 
     def _rep(self, rep: RepEvent, config: SetConfig) -> None:
+        if not rep.has_velocity:
+            self.console.print(
+                Text.assemble(
+                    (f"{rep.index:3d} ", "bold"),
+                    f"counted, no velocity: {NO_VELOCITY_WORDS}",
+                    (f"  {rep.t_end_s - self.t0_s:5.1f} s", "dim"),
+                )
+            )
+            return
         self.scale_m_s = max(self.scale_m_s, rep.mean_velocity_m_s * 1.1)
         filled = round(BAR_WIDTH * rep.mean_velocity_m_s / self.scale_m_s)
         loss = rep.velocity_loss
@@ -125,15 +138,18 @@ class SetView:
         else:
             table.add_row("set ends after", "no stop rule fired")
         table.add_row("good reps", str(good_reps(result)))
-        if result.reps:
-            best = max(result.reps, key=lambda r: r.mean_velocity_m_s)
+        measured = [r for r in result.reps if r.has_velocity]
+        if measured:
+            best = max(measured, key=lambda r: r.mean_velocity_m_s)
             table.add_row("best rep", f"{best.index}: {best.mean_velocity_m_s:.2f} m/s")
-            last = result.reps[-1]
+            last = measured[-1]
             table.add_row(
                 "last rep", f"{last.index}: {last.mean_velocity_m_s:.2f} m/s, VL {loss_text(last.velocity_loss)}"
             )
-            mean_rom = sum(r.rom_m for r in result.reps) / len(result.reps)
+            mean_rom = sum(r.rom_m for r in measured) / len(measured)
             table.add_row("mean ROM", f"{mean_rom:.2f} m")
+        elif result.reps:
+            table.add_row("velocity", f"none: {NO_VELOCITY_WORDS}")
         if result.failed:
             table.add_row("failed attempts", str(len(result.failed)))
         if result.gaps:

@@ -195,3 +195,15 @@ def test_bare_repsense_in_a_real_process():
     proc = run_cli()
     assert proc.returncode == 2
     assert proc.stderr.startswith("usage: repsense") and "replay" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_replay_shows_reps_with_no_velocity_as_counted_and_json_gives_null(capsys):
+    """A wrist set of an ``other`` lift: each rep counted, with no 0.00 m/s, and no stop on velocity loss."""
+    curl = Path(__file__).resolve().parents[2] / "sample_recordings" / "curl_wrist_50hz_nogyro.csv"
+    assert main(["replay", str(curl), "--exercise", "other"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("counted, no velocity") == 10 and "0.00 m/s" not in out and "no stop rule fired" in out
+    assert main(["replay", str(curl), "--exercise", "other", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert [r["mean_velocity"] for r in result["reps"]] == [None] * 10
+    assert result["summary"]["best_mean_velocity"] is None and result["stop"] is None

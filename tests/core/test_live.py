@@ -321,3 +321,21 @@ def test_a_loss_just_short_of_the_threshold_is_not_shown_at_it(view_class):
         view.close()
     text = buffer.getvalue()
     assert re.search(r"VL +19%", text) and not re.search(r"VL +20%", text)
+
+
+@pytest.mark.parametrize("view_class", [RichLiveView, PlainLiveView])
+def test_reps_with_no_velocity_show_as_counted_without_a_bar_or_a_stop_line(view_class):
+    """On the wrist an ``other`` lift's reps carry no velocity: they showed as 0.00 m/s bars at 100 % loss."""
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, width=120, color_system=None)
+    view = view_class(console, "/dev/pts/9", Exercise.OTHER, Placement.WRIST, SetConfig(exercise=Exercise.OTHER))
+    view.link(LinkEvent(LinkEventKind.CONNECTED, 0.0, "/dev/pts/9"))
+    reps = [
+        RepEvent(i, 3.0 * i, 3.0 * i + 1.0, 3.0 * i + 2.0, 0.0, 0.0, 0.0, 0.0, (RepFlag.NO_VELOCITY,)) for i in (1, 2)
+    ]
+    view.events(reps)
+    if isinstance(view, RichLiveView):
+        view.close()
+    text = buffer.getvalue()
+    assert "counted, no velocity" in text
+    assert "0.00" not in text and "stop below" not in text
