@@ -39,7 +39,7 @@ from repsense.core.cli_plan import (
 from repsense.core.cli_report import add_report_command, cmd_report
 from repsense.core.session import SessionResult, SetSession, lift_from_metadata, replay
 from repsense.core.setcontrol import SetMode
-from repsense.core.view import SetView, make_console
+from repsense.core.view import SetView, make_console, warn_not_a_bar
 from repsense.errors import ConfigError, RepsenseError
 from repsense.events import Exercise
 
@@ -242,6 +242,7 @@ def cmd_replay(args: argparse.Namespace, out: Console) -> int:
         result = replay(recording.samples, session, realtime=args.realtime, speed=speed)
         advice = set_advice(choice, result)
         print(json.dumps({**result.to_json(), **plan_json(choice, advice)}, indent=2))
+        warn_not_a_bar(result, err)
         _save(args, result, out, recording.metadata, choice, advice)
         return 0
     view = SetView(out)
@@ -257,6 +258,7 @@ def cmd_replay(args: argparse.Namespace, out: Console) -> int:
         on_event=lambda event: view.show(event, config),
     )
     view.summary(result)
+    warn_not_a_bar(result, err)
     advice = set_advice(choice, result)
     print_advice(advice, choice, out)
     _save(args, result, out, recording.metadata, choice, advice)

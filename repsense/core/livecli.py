@@ -16,7 +16,7 @@ from repsense.core.cli_plan import SetChoice, plan_json, print_advice, print_pla
 from repsense.core.live import LiveDisplay, LiveOutcome, LiveSession
 from repsense.core.liveview import PlainLiveView, QuietLiveView, RichLiveView
 from repsense.core.session import SetSession, lift_from_metadata
-from repsense.core.view import make_console
+from repsense.core.view import make_console, warn_not_a_bar
 from repsense.errors import ConfigError
 from repsense.events import Exercise
 from repsense.firmware_bridge.links import Link, SerialLink, WireFormat
@@ -87,6 +87,7 @@ def run_live(
     finally:
         if isinstance(display, RichLiveView):
             display.close()
+    warn_not_a_bar(outcome.result, make_console(stderr=True))
     advice = set_advice(choice, outcome.result)
     if args.json:
         print(json.dumps({**outcome.result.to_json(), **plan_json(choice, advice)}, indent=2), flush=True)

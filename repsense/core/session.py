@@ -113,6 +113,32 @@ class SessionResult:
         }
 
 
+#: No bar in the lifts repsense knows moves this far in one concentric (m), or this fast on average (m/s).
+NO_BAR_ROM_M = 1.5
+NO_BAR_MCV_M_S = 3.0
+
+
+def not_a_bar_warning(result: SessionResult) -> str | None:
+    """On the bar, reps that no bar makes mean the sensor was somewhere else, most often on a wrist: what to tell
+    the user, or None. (Integrated, a wrist's swinging reads as a bar rising metres at metres a second.)"""
+    if result.placement != Placement.BAR:
+        return None
+    # A rep measured across lost samples can be several reps run together (in 3 of 300 hard simulated bar sets).
+    odd = [
+        r
+        for r in result.reps
+        if r.velocity_trusted and (r.rom_m > NO_BAR_ROM_M or r.mean_velocity_m_s > NO_BAR_MCV_M_S)
+    ]
+    if not odd:
+        return None
+    which = ", ".join(str(r.index) for r in odd[:5]) + (", ..." if len(odd) > 5 else "")
+    return (
+        f"rep{'s' if len(odd) > 1 else ''} {which} of {len(result.reps)} moved like no bar does (up to "
+        f"{max(r.rom_m for r in odd):.1f} m, {max(r.mean_velocity_m_s for r in odd):.1f} m/s): if the sensor was "
+        "on a wrist, use --placement wrist"
+    )
+
+
 class SetSession:
     """Feed sample blocks as they arrive; get pipeline events and, once, the end of the set."""
 

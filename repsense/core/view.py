@@ -13,7 +13,7 @@ from rich.text import Text
 
 from repsense.core.advice import good_reps
 from repsense.core.percent import loss_percent, loss_text, threshold_text
-from repsense.core.session import SessionEvent, SessionResult
+from repsense.core.session import SessionEvent, SessionResult, not_a_bar_warning
 from repsense.core.setcontrol import SetConfig, SetMode
 from repsense.events import Exercise, FailedRepEvent, GapEvent, Placement, RepEvent, SetEnded, UnseenRepsEvent
 
@@ -52,6 +52,13 @@ def unseen_words(event: UnseenRepsEvent) -> str:
 
 #: What a rep flagged ``no_velocity`` shows instead of its velocity.
 NO_VELOCITY_WORDS = "the wrist cannot time this lift's concentric"
+
+
+def warn_not_a_bar(result: SessionResult, err: Console) -> None:
+    """One line on stderr when the reps say the sensor was not on a bar (see ``not_a_bar_warning``)."""
+    warning = not_a_bar_warning(result)
+    if warning is not None:
+        err.print(f"repsense: warning: {warning}", style="yellow", markup=False)
 
 
 class SetView:

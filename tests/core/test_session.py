@@ -1,15 +1,19 @@
 """A set from samples to a decision: the replay path is the live path, whatever the block size."""
 
+import itertools
 import json
+import os
 from pathlib import Path
 
 import pytest
+import realdata  # bench/realdata.py: pytest puts bench/ on the path
 
 from repsense.core.cli import main
-from repsense.core.session import SetSession, replay
+from repsense.core.session import SessionResult, SetSession, not_a_bar_warning, replay
 from repsense.core.setcontrol import SetConfig, SetMode
 from repsense.events import Exercise, Placement, RepEvent, RepFlag, StopReason
 from repsense.firmware_bridge.recording import read_recording
+from repsense.signal.pipeline import PipelineConfig, RepPipeline
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_recordings"
 DEMO = SAMPLES / "squat_amrap_walkout_100hz.csv"
@@ -148,3 +152,37 @@ def test_no_minimal_velocity_applies_on_the_wrist(capsys):
         slow = RepEvent(1, 1.0, 2.0, 2.1, 0.10, 0.2, 0.4, 0.0, flags)  # 0.10 m/s, below bench's 0.17
         session.controller.reset()
         assert session.controller.feed(slow) is None
+
+
+def _rep(index: int, rom_m: float, mcv: float, flags=()) -> RepEvent:
+    return RepEvent(index, 3.0 * index, 3.0 * index + 1.0, 3.0 * index + 1.1, mcv, mcv * 1.5, rom_m, 0.0, flags)
+
+
+def test_reps_no_bar_makes_say_the_sensor_was_not_on_a_bar():
+    """A wrist recording replayed as a bar integrates into reps of metres (a real Pebble curl set: 1.7 m; a
+    muvr set converted by hand: 45 m at 2.7 m/s): one line says so, with what to do."""
+    normal = [_rep(1, 0.55, 0.6), _rep(2, 0.5, 0.5)]
+    far, fast = _rep(3, 1.7, 1.0), _rep(4, 0.9, 3.2)
+    bar = SetConfig.for_lift(Exercise.SQUAT)
+    warning = not_a_bar_warning(SessionResult(Exercise.SQUAT, Placement.BAR, bar, reps=[*normal, far, fast]))
+    assert warning is not None and "reps 3, 4 of 4" in warning and "--placement wrist" in warning
+    assert not_a_bar_warning(SessionResult(Exercise.SQUAT, Placement.BAR, bar, reps=normal)) is None
+    assert not_a_bar_warning(SessionResult(Exercise.SQUAT, Placement.WRIST, bar, reps=[far])) is None
+    # Measured across lost samples, a rep can be several run together: that says nothing about the placement.
+    merged = _rep(3, 5.3, 0.7, (RepFlag.DATA_GAP,))
+    assert not_a_bar_warning(SessionResult(Exercise.SQUAT, Placement.BAR, bar, reps=[*normal, merged])) is None
+
+
+@pytest.mark.realdata
+def test_real_wrist_sets_replayed_as_a_bar_are_mostly_called_out():
+    """muvr's real Pebble sets through the bar path: about half integrate into reps no bar makes (134 of 284)."""
+    root = Path(os.environ.get("REPSENSE_REALDATA", realdata.DEFAULT_ROOT))
+    if not (root / realdata.MUVR / "raw").is_dir():
+        pytest.skip(f"real data not found at {root} (set REPSENSE_REALDATA)")
+    sets = list(itertools.islice(realdata.muvr_sets(root), 0, None, 8))
+    warned = 0
+    for real in sets:
+        events = RepPipeline(PipelineConfig.for_lift(Exercise.OTHER)).run(real.samples)
+        reps = [e for e in events if isinstance(e, RepEvent)]
+        warned += not_a_bar_warning(SessionResult(Exercise.OTHER, Placement.BAR, SetConfig(), reps=reps)) is not None
+    assert warned >= len(sets) // 3
