@@ -25,6 +25,7 @@ import numpy as np
 
 from repsense.core.advice import FORM_BREAKERS
 from repsense.core.advice import good_reps as count_good_reps
+from repsense.core.percent import loss_text
 from repsense.core.session import SessionResult
 from repsense.core.setcontrol import MIN_VELOCITY_M_S
 from repsense.events import Exercise, Placement, RepEvent, RepFlag, StopReason
@@ -369,7 +370,7 @@ def summary_text(report: SetReport) -> str:
     if measured:
         best = max(measured, key=lambda r: r.mean_velocity_m_s or 0.0)
         last = measured[-1]
-        slower = f", {last.velocity_loss:.0%} slower than the best so far" if last.velocity_loss else ""
+        slower = f", {loss_text(last.velocity_loss)} slower than the best so far" if last.velocity_loss else ""
         parts.append(
             f"Fastest rep: {best.index} at {best.mean_velocity_m_s:.2f} m/s; last rep of the set: {last.index} at "
             f"{last.mean_velocity_m_s:.2f} m/s{slower}."

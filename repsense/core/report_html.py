@@ -8,6 +8,7 @@ import base64
 import html
 from collections.abc import Mapping
 
+from repsense.core.percent import loss_percent
 from repsense.core.report import SEPARATOR, SetReport, count_text, rep_remarks, summary_text, title_text
 
 FIGURE_TITLES = {
@@ -144,11 +145,11 @@ def _rep_table(report: SetReport) -> list[str]:
         after = report.stop_rep is not None and rep.index > report.stop_rep
         css = ' class="after"' if after else ' class="stop"' if rep.index == report.stop_rep else ""
         rom_cm = None if rep.rom_m is None else rep.rom_m * 100
-        vl_pct = None if rep.velocity_loss is None else rep.velocity_loss * 100
+        vl_pct = None if rep.velocity_loss is None else loss_percent(rep.velocity_loss)
         rows.append(
             f"<tr{css}><td>{rep.index}</td><td>{_cell(rep.mean_velocity_m_s, '.2f')}</td>"
             f"<td>{_cell(rep.peak_velocity_m_s, '.2f')}</td><td>{_cell(rom_cm, '.0f')}</td>"
-            f"<td>{_cell(rep.duration_s, '.2f')}</td><td>{_cell(vl_pct, '.0f')}</td>"
+            f"<td>{_cell(rep.duration_s, '.2f')}</td><td>{_cell(vl_pct, 'd')}</td>"
             f'<td class="words">{html.escape(rep_remarks(rep, report.stop_rep))}</td></tr>'
         )
     rows.append("</table>")

@@ -92,6 +92,7 @@ def test_report_from_a_recording_writes_html_and_pngs(tmp_path, capsys):
     assert "6 reps, 6 good." in html
     assert "The set was stopped at rep 6 because the bar had slowed down too much" in html
     assert "velocity loss 24% reached the 20% threshold" in html
+    assert re.search(r'<tr class="stop"><td>6</td>(<td>[^<]*</td>){4}<td>24</td>', html)  # the table agrees
     assert "3 more reps after the stop" in html
     assert "1 failed attempt" in html
     assert table_rows(html) == [str(i) for i in range(1, 10)]
