@@ -23,7 +23,8 @@ Stop rules on each rep, checked in this order (the first that holds is the reaso
 - A rep flagged ``velocity_estimated`` (a wrist-worn sensor) has only a rough velocity: velocity loss needs
   ``confirm_estimated`` reps in a row (2 unless set), and the absolute minimal velocity does not apply. On real
   MetaMotion wrist sets it ended 4 of 13 squat sets at rep 1; on the wrist simulator, two reps in a row cut the
-  velocity-loss stops that come two or more reps early from 52 to 20 of 120 sets.
+  velocity-loss stops that come two or more reps early from 52 to 20 of 120 sets (all four simulated motions,
+  measured while ``other`` lifts still had a velocity).
 - Fixed: the target rep count is reached (never more is asked for); a short or grinding rep also ends a fixed set,
   because a beginner's predetermined scheme is not worth bad reps. Velocity loss does not end a fixed set. Reps a
   sensor gap hid (``UnseenRepsEvent``) count towards the target, so that a dropped link does not ask for an extra
