@@ -71,7 +71,7 @@ def _percent(text: str) -> float:
     return value / 100.0
 
 
-def _add_set_options(p: argparse.ArgumentParser) -> None:
+def _add_set_options(p: argparse.ArgumentParser, set_default: str = "the next one today, or 1") -> None:
     lifts = ", ".join(e.value for e in Exercise)
     p.add_argument(
         "--exercise", metavar="LIFT", help=f"the lift ({lifts}); default: the recording's metadata, else other"
@@ -91,7 +91,7 @@ def _add_set_options(p: argparse.ArgumentParser) -> None:
         "--confirm", type=int, metavar="N", help="reps in a row at the threshold to stop (1; 2 on the wrist)"
     )
     p.add_argument("--inactivity", type=float, default=10.0, metavar="S", help="stop after S s without a rep (10)")
-    add_plan_options(p)
+    add_plan_options(p, set_default)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -40,9 +40,10 @@ _VERDICT_STYLE = {
 }
 
 
-def add_plan_options(p: argparse.ArgumentParser) -> None:
+def add_plan_options(p: argparse.ArgumentParser, set_default: str = "the next one today, or 1") -> None:
+    """The plan options; ``set_default`` says which set ``--set`` defaults to in this command."""
     p.add_argument("--plan", metavar="TEXT", help='a plan, e.g. "4x5@100kg, last AMRAP" (see docs/plans.md)')
-    p.add_argument("--set", type=int, metavar="N", help="which set of the plan this is (default: the next one, or 1)")
+    p.add_argument("--set", type=int, metavar="N", help=f"which set of the plan this is (default: {set_default})")
     p.add_argument("--load", metavar="LOAD", help="the load on the bar, e.g. 100kg or 225lb (overrides the plan's)")
     p.add_argument("--beginner", action="store_true", help="no AMRAP: AMRAP sets run as fixed sets, with a warning")
 

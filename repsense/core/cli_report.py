@@ -58,11 +58,11 @@ def add_report_command(subparsers: Any) -> None:
         help="write the figures as PNG: into a folder as report-velocity.png, report-trace.png, report-trends.png; "
         "or to one FILE.png, one below the other",
     )
-    _add_set_options(p)
+    _add_set_options(p, set_default="1: a report comes after the set")
     # The set options may come to include these; add them only where they do not.
     options = {option for action in p._actions for option in action.option_strings}
     if "--plan" not in options:
-        add_plan_options(p)
+        add_plan_options(p, set_default="1: a report comes after the set")
     if "--db" not in options:
         add_db_option(p)
 

@@ -383,3 +383,11 @@ def test_bad_output_options_are_one_line_and_exit_2(capsys, extra, words):
 def test_set_options_are_checked_for_files_too(tmp_path, capsys):
     assert main(["report", str(SQUAT), "--out", str(tmp_path / "r.html"), "--mode", "fixed"]) == 2
     assert "fixed set needs a target" in one_error_line(capsys)
+
+
+def test_report_help_gives_its_own_default_set(capsys):
+    """A report takes the plan's first set by default, not the next one as a replay does; its help said the latter."""
+    with pytest.raises(SystemExit):
+        main(["report", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "(default: 1: a report comes after the set)" in help_text and "next one today" not in help_text
