@@ -187,8 +187,14 @@ class RepSegmenter:
     def restart_after_gap(self) -> None:
         """Velocity is unknown after a gap: drop what was in flight, keep what was learned about the set."""
         old = self.state
+        # The calibration survives a gap, so the orientations it has seen do too: with none, every flat half
+        # second would look like a rest at a new orientation, and velocity was zeroed mid-eccentric.
         self.state = SegmenterState(
-            rep_count=old.rep_count, best_mcv=old.best_mcv, roms=old.roms, durations=old.durations
+            rep_count=old.rep_count,
+            best_mcv=old.best_mcv,
+            roms=old.roms,
+            durations=old.durations,
+            cal_orientations=old.cal_orientations,
         )
 
     def feed(
@@ -553,10 +559,8 @@ class RepSegmenter:
         rise = sum(0.5 * (vv[i] + vv[i + 1]) for i in range(max(start_i - 1, 0), end_i)) * dt
         return start_t, end_t, rise, end_i
 
-    def _is_complete(self, rise: float) -> bool:
+    def _rose_enough(self, rise: float) -> bool:
         st, cfg = self.state, self.config
-        if cfg.needs_descent and not st.came_from_descent:
-            return False
         # Samples lost during this rep make its measured rise unreliable: judge it more leniently.
         fraction = cfg.complete_fraction_with_hole if self._hole_in_attempt() else cfg.complete_fraction
         return rise >= max(cfg.min_rom_m, fraction * st.expected_m)
@@ -578,8 +582,12 @@ class RepSegmenter:
 
     def _end_concentric(self, t_end: float, rise: float, seen: float, events: list[RepEvent | FailedRepEvent]) -> None:
         st, cfg = self.state, self.config
-        if self._is_complete(rise):
-            self._emit_rep(t_end, rise, seen, events)
+        if self._rose_enough(rise):
+            # A full rise without a descent before it, in a lift that needs one, is no rep: unracking, or the
+            # first concentric after a gap or of a recording begun mid-set, whose descent went unseen. It is no
+            # stall either: the bar is at the top, and the next descent starts from there.
+            if not cfg.needs_descent or st.came_from_descent:
+                self._emit_rep(t_end, rise, seen, events)
             st.phase = Phase.IDLE
             st.descent_m = 0.0
             st.top_t, st.top_p, st.closure_ok = t_end, st.end_p, True
