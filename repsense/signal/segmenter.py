@@ -187,14 +187,8 @@ class RepSegmenter:
     def restart_after_gap(self) -> None:
         """Velocity is unknown after a gap: drop what was in flight, keep what was learned about the set."""
         old = self.state
-        # The calibration survives a gap, so the orientations it has seen do too: with none, every flat half
-        # second would look like a rest at a new orientation, and velocity was zeroed mid-eccentric.
         self.state = SegmenterState(
-            rep_count=old.rep_count,
-            best_mcv=old.best_mcv,
-            roms=old.roms,
-            durations=old.durations,
-            cal_orientations=old.cal_orientations,
+            rep_count=old.rep_count, best_mcv=old.best_mcv, roms=old.roms, durations=old.durations
         )
 
     def feed(
