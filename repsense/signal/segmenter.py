@@ -223,7 +223,6 @@ class RepSegmenter:
         n_onset = min(n_window, n_quiet)
         n_rest_blocks = min(5, round(cfg.stale_still_s * 10))
         n_min_move, n_max_move = round(0.3 * cfg.rate_hz), round(20.0 * cfg.rate_hz)
-        n_first_still = round(0.5 * cfg.rate_hz)
         slower = np.maximum(1.0, np.asarray(input_interval_s) * cfg.quiet_mean_rate_hz)
         mean_limits = (cfg.quiet_mean_accel_m_s2 * n_window * np.sqrt(slower)).tolist()
         if len(st.recent_a) != n_window:
@@ -358,15 +357,7 @@ class RepSegmenter:
                 # The first quiet samples still carry the tail of the motion. Of the rest, every CAL_STRIDE-th is
                 # fitted, with that weight: neighbouring samples of a smoothed signal tell little more, and long
                 # rests would otherwise dominate the cost of the whole pipeline.
-                # Until the calibration has settled, "quiet" only means a flat reading, and a bar braking steadily
-                # near lockout reads flat for a few tenths of a second (0.82 g, say): fitted as 1 g, it settled the
-                # calibration wrong, and no quiet moment was ever recognised again. So at first only half a second
-                # of flat reading is fitted.
-                if (
-                    (qc >= 2 * n_quiet or st.flat_long)
-                    and qc % CAL_STRIDE == 0
-                    and (settled or qc >= n_first_still or st.flat_long)
-                ):
+                if (qc >= 2 * n_quiet or st.flat_long) and qc % CAL_STRIDE == 0:
                     cal.add(s_smooth, ux, uy, uz, CAL_STRIDE)
                     st.last_cal_t = t
                     if all(qx * ux + qy * uy + qz * uz < COS_5_DEG for qx, qy, qz in st.cal_orientations):
@@ -398,11 +389,7 @@ class RepSegmenter:
             if phase == Phase.UP:
                 if v > st.v_peak_run:
                     st.v_peak_run = v
-                if t - st.t_b >= cfg.max_concentric_s:
-                    # No lift rises for this long: the integral has run away (a calibration gone wrong, a stream
-                    # begun mid-motion), and whatever it measured is no rep. Start again from rest.
-                    st.phase, st.v, st.descent_m, st.in_descent = Phase.IDLE, 0.0, 0.0, False
-                elif zupt_residual is not None:
+                if zupt_residual is not None:
                     if st.new_rest and qc < n_quiet:
                         st.rest_s, st.rest_accel_m_s2 = n_rest_blocks * 0.1, st.recent_a_sum / n_window
                     else:
@@ -422,7 +409,7 @@ class RepSegmenter:
                         st.crossed_t = t - dt + frac * dt
                 elif v > v_on:
                     st.crossed_t = None  # it was a sticking point: the same concentric goes on
-                elif v < -v_on or t - st.crossed_t >= cfg.confirm_s:
+                elif v < -v_on or t - st.crossed_t >= cfg.confirm_s or t - st.t_b >= cfg.max_concentric_s:
                     self._finish_concentric(0.0, t, seen, events)
             elif phase == Phase.STALL:
                 drop = max(cfg.fail_drop_min_m, cfg.fail_drop_fraction * st.stall_rise)
