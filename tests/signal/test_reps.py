@@ -10,7 +10,6 @@ from repsense.events import Exercise, FailedRepEvent, GapEvent, RepEvent, RepFla
 from repsense.firmware_bridge.simulator import SimConfig, random_config, simulate_set
 from repsense.samples import SampleBlock
 from repsense.signal.pipeline import PipelineConfig, RepPipeline
-from repsense.signal.segmenter import Phase, RepSegmenter
 
 
 def run(sim):
