@@ -553,10 +553,8 @@ class RepSegmenter:
         rise = sum(0.5 * (vv[i] + vv[i + 1]) for i in range(max(start_i - 1, 0), end_i)) * dt
         return start_t, end_t, rise, end_i
 
-    def _is_complete(self, rise: float) -> bool:
+    def _rose_enough(self, rise: float) -> bool:
         st, cfg = self.state, self.config
-        if cfg.needs_descent and not st.came_from_descent:
-            return False
         # Samples lost during this rep make its measured rise unreliable: judge it more leniently.
         fraction = cfg.complete_fraction_with_hole if self._hole_in_attempt() else cfg.complete_fraction
         return rise >= max(cfg.min_rom_m, fraction * st.expected_m)
@@ -578,8 +576,12 @@ class RepSegmenter:
 
     def _end_concentric(self, t_end: float, rise: float, seen: float, events: list[RepEvent | FailedRepEvent]) -> None:
         st, cfg = self.state, self.config
-        if self._is_complete(rise):
-            self._emit_rep(t_end, rise, seen, events)
+        if self._rose_enough(rise):
+            # A full rise without a descent before it, in a lift that needs one, is no rep: unracking, or the
+            # first concentric after a gap or of a recording begun mid-set, whose descent went unseen. It is no
+            # stall either: the bar is at the top, and the next descent starts from there.
+            if not cfg.needs_descent or st.came_from_descent:
+                self._emit_rep(t_end, rise, seen, events)
             st.phase = Phase.IDLE
             st.descent_m = 0.0
             st.top_t, st.top_p, st.closure_ok = t_end, st.end_p, True

@@ -164,6 +164,20 @@ def test_a_long_gap_resets_safely_and_reps_after_it_count():
     assert len(visible) <= len(reps) <= len(sim.truth.reps)
 
 
+@pytest.mark.parametrize(("exercise", "seed"), [(Exercise.OHP, 2), (Exercise.BENCH, 2)])
+def test_a_rise_without_a_descent_after_a_gap_does_not_stall_the_set(exercise, seed):
+    """After a 2 s gap the first concentric, rejected only for its unseen descent, became a stall that the later
+    descents never left: these sets counted none of the 5-6 reps after the gap. Now such a rise goes to IDLE."""
+    drawn = random_config(np.random.default_rng(seed), exercise, hard=False)
+    config = dataclasses.replace(
+        drawn, n_good_reps=8, top_pause_s=(0.1, 0.2), bottom_pause_s=(0.0, 0.0), long_gap_s=2.0
+    )
+    sim = simulate_set(config, seed)
+    gap_end = sim.truth.gaps[0][1]
+    reps = [e for e in RepPipeline(PipelineConfig.for_lift(exercise)).run(sim.samples) if isinstance(e, RepEvent)]
+    assert sum(e.t_start_s > gap_end for e in reps) >= 2
+
+
 def test_velocity_loss_is_against_the_best_rep_so_far():
     sim = simulate_set(clean(Exercise.SQUAT, n_good_reps=8, fatigue_per_rep_frac=0.05), seed=3)
     _, reps = run(sim)
