@@ -107,6 +107,30 @@ def good_reps(result: SessionResult) -> int:
     return good_rep_count([r.flags for r in result.reps], None if result.stop is None else result.stop.rep)
 
 
+def unseen_in_set(result: SessionResult) -> int:
+    """Reps a sensor gap hid *within the set*: those reported by the time the set ended (all of them when it never
+    ended); for a fixed set, no more than its target leaves beside the counted reps. Reps hidden after the stop
+    belong to no set, as seen reps after it do not."""
+    stop = result.stop
+    unseen = sum(u.reps for u in result.unseen if stop is None or u.detected_at_s <= stop.t_s)
+    cfg = result.set_config
+    if cfg.mode == SetMode.FIXED and cfg.target_reps is not None:
+        counted = len(result.reps) if stop is None else min(stop.rep, len(result.reps))
+        unseen = min(unseen, max(0, cfg.target_reps - counted))
+    return unseen
+
+
+def unseen_note(unseen: int) -> str:
+    """The sentence the advice ends with when a sensor gap hid ``unseen`` reps of the set (empty for none)."""
+    if not unseen:
+        return ""
+    one = unseen == 1
+    return (
+        f" About {unseen} more rep{'' if one else 's'} went unseen in a sensor gap and {'is' if one else 'are'} not "
+        "counted here."
+    )
+
+
 # -- loads ------------------------------------------------------------------------------------------------------------
 
 
@@ -296,16 +320,9 @@ def session_advice(
     plan: Plan, spec: SetSpec, result: SessionResult, previous_best: int | None = None, increment: float | None = None
 ) -> Advice:
     """Advice after set ``spec`` of ``plan``, run as ``result``. ``previous_best`` is for endurance sets. Reps a
-    sensor gap hid are not good reps (their form was not seen); the advice says so, and how to add them."""
+    sensor gap hid within the set are not good reps (their form was not seen); the advice says so. (How to add them,
+    with the saved set's id, is said where the set is saved.)"""
     counted = len(result.reps) if result.stop is None else min(result.stop.rep, len(result.reps))
     advice = advice_from_counts(plan, spec, good_reps(result), counted, previous_best, increment)
-    unseen = sum(u.reps for u in result.unseen)
-    if not unseen:
-        return advice
-    more = f"{unseen} more rep{'' if unseen == 1 else 's'}"
-    note = (
-        f" About {more} went unseen in a sensor gap and {'is' if unseen == 1 else 'are'} not counted here; if you made "
-        f"{'it' if unseen == 1 else 'them'}, add {'it' if unseen == 1 else 'them'} with repsense correct SET --add-rep "
-        f"{unseen} and the advice is worked out again."
-    )
-    return dataclasses.replace(advice, text=advice.text + note)
+    note = unseen_note(unseen_in_set(result))
+    return dataclasses.replace(advice, text=advice.text + note) if note else advice

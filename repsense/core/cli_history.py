@@ -19,7 +19,7 @@ from typing import Any
 
 from rich.console import Console
 
-from repsense.core.advice import Advice
+from repsense.core.advice import Advice, unseen_in_set
 from repsense.core.history import History
 from repsense.core.history_advice import recompute_advice
 from repsense.core.history_export import to_csv, to_json
@@ -117,9 +117,17 @@ def save_result(
     ``load`` is the load used (default: the plan's for this set); ``metadata`` the recording's (its ``sensor`` and
     ``started`` time). Says where it went on stdout, or on stderr with ``--json``. The new set id, or None.
     """
-    if not getattr(args, "save", False) and (not hasattr(args, "no_save") or args.no_save):
-        return None
     say = make_console(stderr=True) if getattr(args, "json", False) else out
+    unseen = unseen_in_set(result)
+    if not getattr(args, "save", False) and (not hasattr(args, "no_save") or args.no_save):
+        if unseen and hasattr(args, "save"):
+            say.print(
+                f"{_unseen_words(unseen)}: to count {'it' if unseen == 1 else 'them'}, replay with --save, then "
+                f"repsense correct ID --add-rep {unseen} with the id it prints",
+                markup=False,
+                soft_wrap=True,
+            )
+        return None
     if not result.reps:
         say.print("history: no rep, nothing saved")
         return None
@@ -148,7 +156,19 @@ def save_result(
         later = f" (replay {record.recording_path} --save later)" if record.recording_path else ""
         raise HistoryError(f"{exc}; the set was not saved{later}") from None
     say.print(f"saved as set {set_id} in {history.path}", markup=False, soft_wrap=True)
+    if unseen:
+        say.print(
+            f"{_unseen_words(unseen)}: if you made {'it' if unseen == 1 else 'them'}, "
+            f"repsense correct {set_id} --add-rep {unseen} counts {'it' if unseen == 1 else 'them'} "
+            "and works the advice out again",
+            markup=False,
+            soft_wrap=True,
+        )
     return set_id
+
+
+def _unseen_words(unseen: int) -> str:
+    return f"about {unseen} rep{'' if unseen == 1 else 's'} of the set went unseen in a sensor gap"
 
 
 def _history_if_any(args: argparse.Namespace) -> History | None:

@@ -289,7 +289,8 @@ class History:
         advice: AdviceFn | None = None,
     ) -> SetRow:
         """Correct a set: ``drop`` reps (not counted), ``restore`` reps (counted again, also a rep after the stop),
-        ``add`` missed reps (counted, no velocity; they settle as many of the reps a sensor gap hid). Velocity loss,
+        ``add`` missed reps (counted, no velocity; they settle as many of the reps a sensor gap hid; never past a fixed
+        set's target, which is refused). Velocity loss,
         good reps and the summary are recomputed and, if ``advice`` is given, the advice too; all in one
         transaction. The corrected set."""
         if add < 0:
@@ -311,6 +312,13 @@ class History:
             ]
             reps += [RepRow(top + k, None, None, None, None, None, None, (), True, True) for k in range(1, add + 1)]
             reps_now, summary = recompute(reps)
+            target = row.target_reps
+            if add and row.mode == "fixed" and target is not None and summary.rep_count > target:
+                # A fixed set ends at its target: a rep past it would be a rep after the stop, which never counts.
+                raise HistoryError(
+                    f"set {set_id} is a fixed set of {target} reps: --add-rep {add} would count {summary.rep_count}, "
+                    f"past its target; nothing was changed"
+                )
             conn.execute("DELETE FROM reps WHERE set_id = ?", (set_id,))
             conn.executemany(
                 f"INSERT INTO reps (set_id, {_REP_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from repsense.core.advice import unseen_in_set
 from repsense.events import UNTRUSTED_VELOCITY, RepFlag
 
 if TYPE_CHECKING:
@@ -154,7 +155,8 @@ class SetRecord:
 
     @classmethod
     def from_result(cls, result: SessionResult, **fields: Any) -> SetRecord:
-        """A set from a replay or a live session. Reps after the stop are stored but not counted."""
+        """A set from a replay or a live session. Reps after the stop are stored but not counted; reps a sensor gap
+        hid are those within the set (``advice.unseen_in_set``)."""
         stop_rep = None if result.stop is None else result.stop.rep
         reps = tuple(
             RepRow(
@@ -182,7 +184,7 @@ class SetRecord:
             "stop_rep": stop_rep,
             "source": result.source,
             "reps": reps,
-            "unseen_reps": sum(u.reps for u in result.unseen),
+            "unseen_reps": unseen_in_set(result),
         }
         base.update(fields)
         return cls(**base)

@@ -21,12 +21,13 @@ from repsense.core.advice import (
     session_advice,
     step_down,
     step_up,
+    unseen_in_set,
 )
 from repsense.core.plan import Load, WeightUnit, parse_plan
 from repsense.core.session import SessionResult
 from repsense.core.setcontrol import SetConfig, SetMode
 from repsense.errors import ConfigError
-from repsense.events import Exercise, Placement, RepEvent, RepFlag, SetEnded, StopReason
+from repsense.events import Exercise, Placement, RepEvent, RepFlag, SetEnded, StopReason, UnseenRepsEvent
 
 KG, LB = WeightUnit.KG, WeightUnit.LB
 SHORT, GRIND, GAP = RepFlag.SHORT_ROM, RepFlag.GRINDING, RepFlag.DATA_GAP
@@ -291,3 +292,29 @@ def test_session_advice_uses_good_reps():
     assert advice.to_dict()["next_load"] == {"value": 100.0, "unit": "kg", "kg": 100.0}
     assert advice.to_dict()["verdict"] == "right"
     assert math.isclose(advice.to_dict()["e1rm"]["value"], 123.3)
+
+
+def test_only_reps_a_gap_hid_before_the_stop_are_the_sets():
+    """An AMRAP set stopped at rep 7; a gap later hid 2 reps the lifter made after the STOP cue: they are no more the
+    set's than seen reps after the stop, so the advice says nothing about them."""
+    plan = parse_plan("4x5@100kg, last AMRAP")
+    result = result_of([()] * 9, stop_rep=7)  # rep 7 detected at 21.9
+    result.unseen = [UnseenRepsEvent(23.0, 3.6, 2, 3.0, 27.9)]  # reported with rep 9
+    assert unseen_in_set(result) == 0
+    advice = session_advice(plan, plan.set(4), result)
+    assert "unseen" not in advice.text and "SET" not in advice.text
+    # the same gap before the stop (reported with rep 5): the set's, and said so, without a command to guess at
+    result.unseen = [UnseenRepsEvent(11.0, 3.6, 2, 3.0, 15.9)]
+    assert unseen_in_set(result) == 2
+    advice = session_advice(plan, plan.set(4), result)
+    assert advice.text.endswith("About 2 more reps went unseen in a sensor gap and are not counted here.")
+
+
+def test_a_fixed_set_has_no_unseen_reps_past_its_target():
+    """A fixed set of 5 counted 5: a rep the gap hid before its fifth was a rep past the target, not one to add."""
+    result = result_of([()] * 5, stop_rep=5, mode=SetMode.FIXED)
+    result.unseen = [UnseenRepsEvent(11.0, 3.6, 1, 3.0, 15.9)]  # reported with rep 5, the stop
+    assert unseen_in_set(result) == 0
+    result = result_of([()] * 4, stop_rep=4, mode=SetMode.FIXED)  # 4 seen + 1 unseen = 5: the target
+    result.unseen = [UnseenRepsEvent(8.0, 3.6, 1, 3.0, 12.9)]
+    assert unseen_in_set(result) == 1

@@ -344,10 +344,11 @@ def test_endurance_beats_the_number_from_an_earlier_day_and_a_correction_recheck
 
 def test_the_reps_a_gap_hid_are_stored_shown_exported_and_reported(tmp_path, capsys, gap_recording):
     """A set saved from a replay keeps what the rhythm said about a sensor gap: in the history, its export and its
-    report. Adding the rep by hand counts it and settles the unseen one."""
+    report. Adding the rep by hand counts it and settles the unseen one. (As a fixed set of 8 it ends after the gap;
+    as an AMRAP set it stops before it, and the hidden rep is not the set's.)"""
     path, _ = gap_recording
     db = tmp_path / "h.sqlite3"
-    assert cli(capsys, "replay", str(path), "--save", "--db", str(db))[0] == 0
+    assert cli(capsys, "replay", str(path), "--plan", "3x8@60kg", "--set", "3", "--save", "--db", str(db))[0] == 0
     code, out, _ = cli(capsys, "history", "--set", "1", "--db", str(db))
     assert code == 0
     assert "about 1 more made in a sensor gap: unseen, not counted" in out
@@ -364,7 +365,44 @@ def test_the_reps_a_gap_hid_are_stored_shown_exported_and_reported(tmp_path, cap
         corrected = history.get_set(1)
     assert (corrected.rep_count, corrected.unseen_reps) == (reps + 1, 0)  # the added rep settles the unseen one
     code, out, _ = cli(capsys, "history", "--set", "1", "--db", str(db))
-    assert "unseen" not in out
+    assert "made in a sensor gap" not in out and "--add-rep" not in out
+
+
+def test_the_correction_for_a_hidden_rep_names_the_saved_set(tmp_path, capsys, gap_recording):
+    """Saved, the set has an id, and the line after "saved as set N" gives the command with it (no literal SET);
+    unsaved, it says how to get one. Adding more reps than a fixed set's target leaves room for is refused."""
+    path, _ = gap_recording
+    db = tmp_path / "h.sqlite3"
+    assert cli(capsys, "replay", str(path), "--save", "--db", str(db))[0] == 0  # a first set, so that ids differ
+    code, out, _ = cli(capsys, "replay", str(path), "--plan", "3x8@60kg", "--set", "3", "--save", "--db", str(db))
+    assert code == 0 and "SET" not in out
+    assert "saved as set 2 in" in out
+    assert "if you made it, repsense correct 2 --add-rep 1 counts it" in out
+    code, out, _ = cli(capsys, "replay", str(path), "--plan", "3x8@60kg", "--set", "3")
+    assert "SET" not in out and "replay with --save, then repsense correct ID --add-rep 1" in out
+    code, _, err = cli(capsys, "correct", "2", "--add-rep", "2", "--db", str(db))
+    assert code == 2
+    assert err.strip() == (
+        "repsense: error: set 2 is a fixed set of 8 reps: --add-rep 2 would count 9, past its target; nothing was "
+        "changed"
+    )
+    assert cli(capsys, "correct", "2", "--add-rep", "--db", str(db))[0] == 0
+    with History(db) as history:
+        assert (history.get_set(2).rep_count, history.get_set(2).unseen_reps) == (8, 0)
+
+
+def test_reps_a_gap_hid_after_the_stop_are_not_the_sets(tmp_path, capsys, gap_recording):
+    """A fixed set of 5 ends before the gap: the reps the gap hid are not the set's, so nothing offers to add them
+    and the history stores none."""
+    path, _ = gap_recording
+    db = tmp_path / "h.sqlite3"
+    code, out, _ = cli(capsys, "replay", str(path), "--plan", "1x5@60kg", "--save", "--db", str(db))
+    assert code == 0
+    assert "unseen" not in out.split("advice:")[1]
+    assert "(none of them in the set)" in out
+    assert "--add-rep" not in out
+    with History(db) as history:
+        assert history.get_set(1).unseen_reps == 0
 
 
 @pytest.mark.parametrize(
