@@ -128,8 +128,16 @@ def save_result(
                 soft_wrap=True,
             )
         return None
-    if not result.reps:
-        say.print("history: no rep, nothing saved")
+    # A set is its counted reps: those up to the stop. A failed attempt before the first rep ends the set with none,
+    # however many reps the recording goes on with.
+    counted = len(result.reps) if result.stop is None else min(result.stop.rep, len(result.reps))
+    if not counted:
+        why = (
+            ""
+            if result.stop is None or not result.reps
+            else f" (the set ended before its first rep: {result.stop.reason})"
+        )
+        say.print(f"history: no rep counted{why}, nothing saved", markup=False, soft_wrap=True)
         return None
     metadata = metadata or {}
     if load is None and spec is not None:

@@ -14,10 +14,13 @@ from pathlib import Path
 import pytest
 
 from repsense.core.cli import main
-from repsense.core.cli_history import default_db_path, default_set_number, parse_since, previous_best
+from repsense.core.cli_history import default_db_path, default_set_number, parse_since, previous_best, save_result
 from repsense.core.history import History, RepRow, SetRecord
 from repsense.core.plan import parse_plan
-from repsense.events import Exercise
+from repsense.core.session import SessionResult
+from repsense.core.setcontrol import SetConfig
+from repsense.core.view import make_console
+from repsense.events import Exercise, Placement, RepEvent, SetEnded, StopReason
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "sample_recordings" / "squat_amrap_walkout_100hz.csv"
@@ -366,6 +369,22 @@ def test_the_reps_a_gap_hid_are_stored_shown_exported_and_reported(tmp_path, cap
     assert (corrected.rep_count, corrected.unseen_reps) == (reps + 1, 0)  # the added rep settles the unseen one
     code, out, _ = cli(capsys, "history", "--set", "1", "--db", str(db))
     assert "made in a sensor gap" not in out and "--add-rep" not in out
+
+
+def test_a_set_that_ended_before_its_first_rep_is_not_saved(tmp_path, capsys):
+    """A failed attempt before the first rep ends the set with no rep counted (the rule stays); the reps the
+    recording goes on with are after the stop. Such a set was saved as 0/0; a set without a rep is not saved."""
+    config = SetConfig.for_lift(Exercise.SQUAT)
+    reps = [RepEvent(i, 3.0 * i, 3.0 * i + 0.8, 3.0 * i + 0.9, 0.6, 1.0, 0.5, 0.0, ()) for i in (1, 2, 3)]
+    stop = SetEnded(0, 1.5, StopReason.FAILED_REP, "attempt stalled after 0.23 m and went back down")
+    result = SessionResult(Exercise.SQUAT, Placement.BAR, config, reps=reps, stop=stop)
+    db = tmp_path / "h.sqlite3"
+    args = Namespace(save=True, db=db, json=False)
+    assert save_result(args, result, make_console()) is None
+    assert "no rep counted (the set ended before its first rep: failed_rep), nothing saved" in capsys.readouterr().out
+    assert not db.exists()
+    result.stop = None  # the same reps in a set that never stopped: saved
+    assert save_result(args, result, make_console()) == 1
 
 
 def test_the_correction_for_a_hidden_rep_names_the_saved_set(tmp_path, capsys, gap_recording):
