@@ -17,8 +17,9 @@ rep after the one that ended the set. The advice compares the good reps with the
   so any scheme works the same way (a 3x3 with an AMRAP last set is right at 4-5 good reps).
 - A fixed set: all its reps good -> ADD one plate step next time (on the plan's last set; on an earlier set, if the
   others go the same way); otherwise KEEP. The fixed sets before an AMRAP set always KEEP: the AMRAP set decides.
-- An endurance set: beat your number. Today's good reps against the previous best at the same lift and load (from
-  history); the target is one more than the best. The load stays.
+- An endurance set: beat last week's number. Today's good reps against the number: the good reps of the endurance
+  set at the same lift and load on the most recent earlier day (from history); the target is one more. The load
+  stays. Without a load there is no number.
 
 Pure: counts and loads in, an ``Advice`` out. Loads stay in the user's unit.
 """
@@ -278,10 +279,17 @@ def fixed_advice(
 
 
 def endurance_advice(good_reps: int, load: Load | None, previous_best: int | None) -> Advice:
-    """Advice after an endurance set: beat your number. ``previous_best``: the best good reps before today at the
-    same lift and load (None: the first time)."""
+    """Advice after an endurance set: beat last week's number. ``previous_best``: the number, the good reps of the
+    endurance set at the same lift and load on the most recent earlier day (None: the first time). Without a load
+    there is no number: "20 reps" means nothing without what was on the bar."""
     r = good_reps
-    at = "" if load is None else f" at {load}"
+    if load is None:
+        text = (
+            f"{_reps(r)}. No load was given, so there is no number to beat: put it in the plan (endurance 80kg) "
+            "or give --load."
+        )
+        return Advice(Verdict.KEEP, None, None, None, text, good_reps=r)
+    at = f" at {load}"
     if previous_best is None:
         text = f"{_reps(r)}{at}: that is your number. Next time, beat it: {r + 1}."
         return Advice(Verdict.KEEP, load, load, None, text, good_reps=r)
@@ -289,9 +297,9 @@ def endurance_advice(good_reps: int, load: Load | None, previous_best: int | Non
     if r > best:
         text = f"{_reps(r)}{at}: you beat your number ({best}). Next time: {r + 1}."
     elif r == best:
-        text = f"{_reps(r)}{at}: equal to your best, not beaten. Next time: {best + 1}."
+        text = f"{_reps(r)}{at}: equal to your number, not beaten. Next time: {best + 1}."
     else:
-        text = f"{_reps(r)}{at}, short of your best ({best}). The number to beat stays {best}: next time {best + 1}."
+        text = f"{_reps(r)}{at}, short of your number ({best}). It stays {best} to beat: next time {best + 1}."
     return Advice(Verdict.KEEP, load, load, None, text, good_reps=r, target_reps=best + 1, previous_best=best)
 
 

@@ -23,7 +23,7 @@ from repsense.core.advice import Advice, unseen_in_set
 from repsense.core.history import History
 from repsense.core.history_advice import recompute_advice
 from repsense.core.history_export import to_csv, to_json
-from repsense.core.history_rows import SetRecord, recording_started, utc_now
+from repsense.core.history_rows import SetRecord, local_midnight, recording_started, utc_now
 from repsense.core.history_view import print_correction, print_history, print_profile, print_set
 from repsense.core.loadvelocity import fit_profile
 from repsense.core.plan import Load, Plan, SetSpec, WeightUnit
@@ -190,10 +190,6 @@ def _history_if_any(args: argparse.Namespace) -> History | None:
         return None
 
 
-def _local_midnight() -> dt.datetime:
-    return dt.datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
-
-
 def default_set_number(args: argparse.Namespace, plan: Plan) -> int:
     """Which set of ``plan`` comes next: one after the highest set of it saved today (for ``--exercise`` when given);
     1 when none is, when all are done, or without a usable history."""
@@ -203,30 +199,35 @@ def default_set_number(args: argparse.Namespace, plan: Plan) -> int:
     exercise = (getattr(args, "exercise", None) or "").strip().lower() or None
     try:
         with history:
-            rows = history.sets(exercise=exercise, since=_local_midnight(), plan_text=plan.text)
+            rows = history.sets(exercise=exercise, since=local_midnight(), plan_text=plan.text)
     except HistoryError:
         return 1
     done = max((r.set_number or 0 for r in rows), default=0)
     return done + 1 if done < len(plan.sets) else 1
 
 
-def previous_best(args: argparse.Namespace, exercise: Exercise, spec: SetSpec) -> int | None:
-    """Beat your number: the most good reps before today at this lift, the set's load and mode; None the first
-    time, without a load, or without a usable history."""
+def previous_best(
+    args: argparse.Namespace, exercise: Exercise, spec: SetSpec, started: dt.datetime | None = None
+) -> int | None:
+    """Beat last week's number: the good reps of the endurance set at this lift and the set's load on the most
+    recent day before the set's own day (``started``: a replayed recording's start; None: now). None the first time,
+    without a load, or without a usable history."""
     if spec.load is None:
         return None
-    return number_to_beat(args, str(exercise), spec.load.kg, str(spec.mode))
+    return number_to_beat(args, str(exercise), spec.load.kg, started)
 
 
-def number_to_beat(args: argparse.Namespace, exercise: str, load_kg: float, mode: str = "amrap") -> int | None:
-    """The previous best (most good reps) before today for this lift, load and mode; None if never done. (The
-    number to reach today is one more.)"""
+def number_to_beat(
+    args: argparse.Namespace, exercise: str, load_kg: float, started: dt.datetime | None = None
+) -> int | None:
+    """The number from the most recent earlier day's endurance set for this lift and load (see
+    ``History.endurance_number``); None if there is none. (The number to reach today is one more.)"""
     history = _history_if_any(args)
     if history is None:
         return None
     try:
         with history:
-            return history.previous_best(str(exercise), load_kg, str(mode), before=_local_midnight())
+            return history.endurance_number(str(exercise), load_kg, before=local_midnight(started))
     except HistoryError:
         return None
 

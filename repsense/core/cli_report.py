@@ -175,13 +175,16 @@ def _file_report(args: argparse.Namespace, path: Path) -> SetReport:
     from repsense.core.advice import good_reps
     from repsense.core.cli_history import db_path, open_history, previous_best
     from repsense.core.cli_plan import choose_set, set_advice
+    from repsense.core.history_rows import recording_started
     from repsense.core.session import SetSession, lift_from_metadata, replay
     from repsense.firmware_bridge.vendor_files import load_any
 
     recording = load_any(path)
     exercise, placement = lift_from_metadata(recording.metadata, args.exercise, args.placement)
     # A report comes after the set: without --set it is the plan's first set (not "the next one" as in a replay).
-    choice = choose_set(args, exercise, lambda _args, _plan: 1, previous_best)
+    choice = choose_set(
+        args, exercise, lambda _args, _plan: 1, previous_best, started=recording_started(recording.metadata)
+    )
     result = replay(recording.samples, SetSession(exercise, placement, choice.config, source=str(path)))
     advice = set_advice(choice, result)
     details: dict[str, Any] = {"good_reps": good_reps(result)}

@@ -35,6 +35,16 @@ def from_iso(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+def local_day(when: dt.datetime) -> dt.date:
+    """The local calendar day of ``when`` (a naive datetime is local time)."""
+    return when.astimezone().date()
+
+
+def local_midnight(when: dt.datetime | None = None) -> dt.datetime:
+    """The start of the local day of ``when`` (now when None), an aware datetime."""
+    return (when or dt.datetime.now()).astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 #: Metadata keys that say when a recording began: ours (``started``, live sessions) and the vendor importers'.
 STARTED_KEYS = ("started", "start_time", "date")
 

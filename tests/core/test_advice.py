@@ -274,7 +274,19 @@ def test_endurance_beat_your_number():
     equal = endurance_advice(23, Load(200, LB), 23)
     assert "not beaten" in equal.text and equal.text.endswith("Next time: 24.")
     short = endurance_advice(20, Load(200, LB), 23)
-    assert short.text == "20 good reps at 200 lb, short of your best (23). The number to beat stays 23: next time 24."
+    assert short.text == "20 good reps at 200 lb, short of your number (23). It stays 23 to beat: next time 24."
+
+
+def test_endurance_without_a_load_has_no_number():
+    """ "That is your number" every time was wrong: 20 reps is no number without the load they were done at."""
+    plan = parse_plan("endurance")
+    advice = advice_from_counts(plan, plan.set(1), 20, 20, previous_best=None)
+    assert "that is your number" not in advice.text
+    assert advice.text == (
+        "20 good reps. No load was given, so there is no number to beat: put it in the plan (endurance 80kg) or "
+        "give --load."
+    )
+    assert advice.target_reps is None and advice.next_load is None
 
 
 def test_no_rep_no_advice():

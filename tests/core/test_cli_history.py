@@ -226,8 +226,9 @@ def test_previous_best_counts_days_before_today(tmp_path):
     assert previous_best(args, Exercise.BENCH, spec) is None
     last_week = dt.datetime.now(dt.UTC) - dt.timedelta(days=7)
     with History(db) as history:
-        history.save_set(simple_set([0.5] * 14, load_kg=spec.load.kg, exercise="bench", started_at=last_week))
-        history.save_set(simple_set([0.5] * 17, load_kg=spec.load.kg, exercise="bench"))  # today: not the target
+        endurance = {"load_kg": spec.load.kg, "exercise": "bench", "plan_text": plan.text}
+        history.save_set(simple_set([0.5] * 14, started_at=last_week, **endurance))
+        history.save_set(simple_set([0.5] * 17, **endurance))  # today: not the target
     assert previous_best(args, Exercise.BENCH, spec) == 14
 
 
@@ -333,7 +334,9 @@ def test_endurance_beats_the_number_from_an_earlier_day_and_a_correction_recheck
     db = tmp_path / "h.sqlite3"
     last_week = dt.datetime.now(dt.UTC) - dt.timedelta(days=7)
     with History(db) as history:
-        history.save_set(simple_set([0.7] * 4, load_unit="kg", started_at=last_week))
+        history.save_set(
+            simple_set([0.7] * 4, load_unit="kg", started_at=last_week, plan_text="endurance 100kg, 1 set")
+        )
     code, out, _ = cli(capsys, "replay", str(DEMO), "--save", "--plan", "endurance 100kg, 2 sets", "--db", str(db))
     assert code == 0 and "your number: 4, beat it: 5" in out
     with History(db) as history:
@@ -342,7 +345,38 @@ def test_endurance_beats_the_number_from_an_earlier_day_and_a_correction_recheck
     code, out, _ = cli(capsys, "correct", "2", "--drop", "1", "--drop", "2", "--drop", "3", "--db", str(db))
     with History(db) as history:
         row = history.get_set(2)
-    assert row.good_reps == 3 and "short of your best (4)" in (row.advice_text or "")
+    assert row.good_reps == 3 and "short of your number (4)" in (row.advice_text or "")
+
+
+def dated(tmp_path: Path, started: dt.datetime) -> Path:
+    """The demo recording as if recorded at ``started`` (its ``started`` metadata)."""
+    lines = DEMO.read_text(encoding="utf-8").splitlines()
+    lines.insert(1, f"# started: {started.isoformat(timespec='seconds')}")
+    path = tmp_path / f"squat_{started:%Y%m%d_%H%M}.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_endurance_beats_last_weeks_number_as_of_the_recordings_own_day(tmp_path, capsys):
+    """The audit: the number was the best ever at the load, a plain AMRAP set saved with --load counted, and a
+    replayed recording from last week was compared with sets of its own day and after. The number is the good reps
+    of the most recent earlier day's endurance set at that lift and load, before the recording's own day."""
+    db = tmp_path / "h.sqlite3"
+    day = (dt.datetime.now().astimezone() - dt.timedelta(days=10)).replace(hour=18, minute=0, second=0, microsecond=0)
+    endurance = {"plan_text": "endurance 100kg, 1 set", "load_unit": "kg"}
+    with History(db) as history:
+        history.save_set(simple_set([0.7] * 12, started_at=day - dt.timedelta(days=14), **endurance))  # best ever
+        history.save_set(simple_set([0.7] * 4, started_at=day - dt.timedelta(days=7), **endurance))  # last week
+        history.save_set(simple_set([0.7] * 20, started_at=day - dt.timedelta(days=3)))  # plain AMRAP at 100 kg
+        history.save_set(simple_set([0.7] * 15, started_at=day - dt.timedelta(hours=1), **endurance))  # same day
+        history.save_set(simple_set([0.7] * 30, **endurance))  # today, after the recording
+    code, out, _ = cli(capsys, "replay", str(dated(tmp_path, day)), "--plan", "endurance 100kg", "--db", str(db))
+    assert code == 0
+    assert "your number: 4, beat it: 5" in out
+    assert "6 good reps at 100 kg: you beat your number (4). Next time: 7." in out
+    # no load: no number, and it says so
+    code, out, _ = cli(capsys, "replay", str(dated(tmp_path, day)), "--plan", "endurance", "--db", str(db))
+    assert "no load, so no number to beat" in out and "that is your number" not in out
 
 
 def test_the_reps_a_gap_hid_are_stored_shown_exported_and_reported(tmp_path, capsys, gap_recording):
