@@ -73,7 +73,7 @@ def _percent(text: str) -> float:
     return value / 100.0
 
 
-def _add_set_options(p: argparse.ArgumentParser, set_default: str = "the next one today, or 1") -> None:
+def _add_set_options(p: argparse.ArgumentParser, set_default: str = "the next one on the day of the set, or 1") -> None:
     lifts = ", ".join(e.value for e in Exercise)
     p.add_argument(
         "--exercise", metavar="LIFT", help=f"the lift ({lifts}); default: the recording's metadata, else other"

@@ -190,16 +190,18 @@ def _history_if_any(args: argparse.Namespace) -> History | None:
         return None
 
 
-def default_set_number(args: argparse.Namespace, plan: Plan) -> int:
-    """Which set of ``plan`` comes next: one after the highest set of it saved today (for ``--exercise`` when given);
-    1 when none is, when all are done, or without a usable history."""
+def default_set_number(args: argparse.Namespace, plan: Plan, started: dt.datetime | None = None) -> int:
+    """Which set of ``plan`` comes next: one after the highest set of it saved on the set's own day (for
+    ``--exercise`` when given); 1 when none is, when all are done, or without a usable history. ``started``: when
+    the set was done, a replayed recording's start (only sets of its day that began before it count, so replaying
+    last week's files in order reaches the plan's last set); None: now, and the sets saved today."""
     history = _history_if_any(args)
     if history is None:
         return 1
     exercise = (getattr(args, "exercise", None) or "").strip().lower() or None
     try:
         with history:
-            rows = history.sets(exercise=exercise, since=local_midnight(), plan_text=plan.text)
+            rows = history.sets(exercise=exercise, since=local_midnight(started), until=started, plan_text=plan.text)
     except HistoryError:
         return 1
     done = max((r.set_number or 0 for r in rows), default=0)

@@ -24,7 +24,7 @@ from repsense.core.setcontrol import SetConfig, SetMode
 from repsense.errors import ConfigError
 from repsense.events import Exercise
 
-DefaultSetNumber = Callable[[argparse.Namespace, Plan], int]
+DefaultSetNumber = Callable[[argparse.Namespace, Plan, dt.datetime | None], int]
 PreviousBest = Callable[[argparse.Namespace, Exercise, SetSpec, dt.datetime | None], int | None]
 
 BEGINNER_WHY = "beginners follow a fixed scheme and do not train to failure"
@@ -41,7 +41,7 @@ _VERDICT_STYLE = {
 }
 
 
-def add_plan_options(p: argparse.ArgumentParser, set_default: str = "the next one today, or 1") -> None:
+def add_plan_options(p: argparse.ArgumentParser, set_default: str = "the next one on the day of the set, or 1") -> None:
     """The plan options; ``set_default`` says which set ``--set`` defaults to in this command."""
     p.add_argument("--plan", metavar="TEXT", help='a plan, e.g. "4x5@100kg, last AMRAP" (see docs/plans.md)')
     p.add_argument("--set", type=int, metavar="N", help=f"which set of the plan this is (default: {set_default})")
@@ -102,7 +102,7 @@ def choose_set(
 ) -> SetChoice:
     """The set to run from the parsed set options. ``default_set_number`` picks the set when ``--set`` is not given;
     ``previous_best`` looks up the number to beat for an endurance set. ``started``: when the set was done (a
-    replayed recording's start), None for now."""
+    replayed recording's start), None for now; both look-ups go by it."""
     plan_text: str | None = getattr(args, "plan", None)
     load_text: str | None = getattr(args, "load", None)
     number: int | None = getattr(args, "set", None)
@@ -137,7 +137,7 @@ def choose_set(
     plan_warnings: list[str] = []
     if beginner:
         plan, plan_warnings = plan.for_beginner()
-    spec = plan.set(default_set_number(args, plan) if number is None else number)
+    spec = plan.set(default_set_number(args, plan, started) if number is None else number)
     config = SetConfig.for_lift(
         exercise,
         mode=spec.mode,

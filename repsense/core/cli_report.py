@@ -183,7 +183,7 @@ def _file_report(args: argparse.Namespace, path: Path) -> SetReport:
     exercise, placement = lift_from_metadata(recording.metadata, args.exercise, args.placement)
     # A report comes after the set: without --set it is the plan's first set (not "the next one" as in a replay).
     choice = choose_set(
-        args, exercise, lambda _args, _plan: 1, previous_best, started=recording_started(recording.metadata)
+        args, exercise, lambda _args, _plan, _started: 1, previous_best, started=recording_started(recording.metadata)
     )
     result = replay(recording.samples, SetSession(exercise, placement, choice.config, source=str(path)))
     advice = set_advice(choice, result)

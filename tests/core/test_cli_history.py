@@ -379,6 +379,22 @@ def test_endurance_beats_last_weeks_number_as_of_the_recordings_own_day(tmp_path
     assert "no load, so no number to beat" in out and "that is your number" not in out
 
 
+def test_replaying_a_days_recordings_in_order_takes_the_plans_sets_in_order(tmp_path, capsys):
+    """Without --set, the set number came from today's sets, so replaying last week's two recordings of a
+    "2x5, last AMRAP" plan made both set 1 and the AMRAP set was never reached. It counts the recording's own day."""
+    db = tmp_path / "h.sqlite3"
+    day = (dt.datetime.now().astimezone() - dt.timedelta(days=7)).replace(hour=18, minute=0, second=0, microsecond=0)
+    first, second = dated(tmp_path, day), dated(tmp_path, day + dt.timedelta(minutes=10))
+    plan = ["--plan", "2x5@100kg, last AMRAP", "--save", "--db", str(db)]
+    assert cli(capsys, "replay", str(first), *plan)[0] == 0
+    code, out, _ = cli(capsys, "replay", str(second), *plan)
+    assert code == 0 and "set 2 of 2, AMRAP (5 planned)" in out
+    code, out, _ = cli(capsys, "replay", str(first), *plan)  # the first again: still the day's first set
+    assert "set 1 of 2, fixed 5 reps" in out
+    with History(db) as history:
+        assert [history.get_set(i).set_number for i in (1, 2, 3)] == [1, 2, 1]
+
+
 def test_the_reps_a_gap_hid_are_stored_shown_exported_and_reported(tmp_path, capsys, gap_recording):
     """A set saved from a replay keeps what the rhythm said about a sensor gap: in the history, its export and its
     report. Adding the rep by hand counts it and settles the unseen one. (As a fixed set of 8 it ends after the gap;
