@@ -13,8 +13,9 @@ rep after the one that ended the set. The advice compares the good reps with the
       r >= p+5      TOO_LIGHT       up, from the e1RM
 
   Lighter and heavier next loads come from the e1RM (Epley) solved for p + 1.5 reps, the middle of the right band,
-  rounded to loadable plates and at least one plate step away from today's load. The bands count reps over the plan,
-  so any scheme works the same way (a 3x3 with an AMRAP last set is right at 4-5 good reps).
+  rounded to whole plate steps from today's load (``steps_from``: the lifter's own grid) and at least one step
+  away. The bands count reps over the plan, so any scheme works the same way (a 3x3 with an AMRAP last set is right
+  at 4-5 good reps).
 - A fixed set: all its reps good -> ADD one plate step next time (on the plan's last set; on an earlier set, if the
   others go the same way); otherwise KEEP. The fixed sets before an AMRAP set always KEEP: the AMRAP set decides.
 - An endurance set: beat last week's number. Today's good reps against the number: the good reps of the endurance
@@ -66,7 +67,7 @@ class Verdict(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Advice:
-    """What to do next time. ``load``: the load used; ``next_load``: rounded to plates, in the user's unit;
+    """What to do next time. ``load``: the load used; ``next_load``: whole plate steps from it, in the user's unit;
     ``e1rm``: the estimated one-rep max (AMRAP sets only); ``target_reps``: the planned reps (AMRAP, fixed) or the
     number to reach today (endurance: previous best + 1); ``text``: one or two sentences for the lifter."""
 
@@ -167,16 +168,34 @@ def round_to_plates(load: Load, increment: float | None = None) -> Load:
     return _loadable(math.floor(load.value / step + 0.5), step, load.unit)
 
 
-def step_up(load: Load, increment: float | None = None) -> Load:
-    """The lightest loadable load at least one plate step above ``load``."""
+def steps_from(load: Load, k: int, increment: float | None = None) -> Load:
+    """Today's ``load`` plus ``k`` plate steps (minus, for negative ``k``), never below one step (nor below ``load``
+    when that is lighter still).
+
+    Today's load is loadable: the lifter loaded it. Next loads stay on the lifter's own grid, today's load plus or
+    minus whole steps, so a load off the 2.5 kg / 5 lb grid (101 kg, with fractional plates; 226 lb) moves by
+    exactly the step (103.5 kg, 231 lb) rather than jumping to the standard grid (105 kg, "add 4 kg").
+    """
     step = _step(load, increment)
-    return _loadable(math.ceil((load.value + step) / step - _EPS), step, load.unit)
+    floor_value = min(load.value, step)
+    # float noise removed (0.1 x 3 would print as 0.30000000000000004)
+    return Load(round(max(load.value + k * step, floor_value), 6), load.unit)
+
+
+def step_up(load: Load, increment: float | None = None) -> Load:
+    """One plate step above ``load``."""
+    return steps_from(load, 1, increment)
 
 
 def step_down(load: Load, increment: float | None = None) -> Load:
-    """The heaviest loadable load at least one plate step below ``load`` (never less than one step)."""
+    """One plate step below ``load`` (never less than one step)."""
+    return steps_from(load, -1, increment)
+
+
+def toward(load: Load, target: float, increment: float | None = None) -> Load:
+    """The load of whole plate steps from ``load`` nearest to ``target`` (same unit; halves round up)."""
     step = _step(load, increment)
-    return _loadable(math.floor((load.value - step) / step + _EPS), step, load.unit)
+    return steps_from(load, math.floor((target - load.value) / step + 0.5 + _EPS), step)
 
 
 # -- advice -----------------------------------------------------------------------------------------------------------
@@ -222,7 +241,7 @@ def amrap_advice(planned_reps: int, good_reps: int, load: Load | None, increment
     e1rm_value = e1rm_epley(load.value, r) if r >= 1 else None
     e1rm = None if e1rm_value is None else Load(round(e1rm_value, 1), load.unit)
     # No good rep at all: the 1RM is at most today's load, and that bound sets the next load.
-    aim = round_to_plates(Load(load_for_reps(e1rm_value or load.value, p + AIM_OVER_PLAN_REPS), load.unit), step)
+    aim = toward(load, load_for_reps(e1rm_value or load.value, p + AIM_OVER_PLAN_REPS), step)
     if verdict == Verdict.TOO_HEAVY:
         down = step_down(load, step)
         next_load = aim if aim.value <= down.value else down

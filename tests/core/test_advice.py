@@ -173,13 +173,14 @@ def test_amrap_advice_invariants(planned, good, value, unit):
     if expected in (Verdict.AT_LIMIT, Verdict.RIGHT):
         assert advice.next_load == load
         return
-    assert is_loadable(nxt, step)
+    assert whole_steps_from(nxt, value, step) or nxt == step
+    tol = 1e-6  # loads are kept to 6 decimals
     if expected in (Verdict.A_LITTLE_LIGHT, Verdict.TOO_LIGHT):
-        assert nxt >= value + step - 1e-9
+        assert nxt >= value + step - tol
     if expected == Verdict.A_LITTLE_LIGHT:
-        assert nxt < value + 2 * step + 1e-9
+        assert nxt == pytest.approx(value + step, abs=tol)
     if expected == Verdict.TOO_HEAVY:
-        assert nxt <= value - step + 1e-9 or nxt == step
+        assert nxt <= value - step + tol or nxt == step
 
 
 # -- plates -----------------------------------------------------------------------------------------------------------
@@ -204,16 +205,20 @@ def test_round_to_plates_is_loadable_and_within_half_a_step(value, unit, step):
     assert round_to_plates(rounded, step) == rounded
 
 
+def whole_steps_from(value: float, load: float, step: float) -> bool:
+    """``value`` is ``load`` plus or minus whole plate steps (the lifter's own grid)."""
+    n = (value - load) / step
+    return abs(n - round(n)) < 1e-6
+
+
 @given(value=st.floats(0.01, 2000), unit=st.sampled_from([KG, LB]))
-def test_steps_are_loadable_and_at_least_a_step_away(value, unit):
+def test_a_step_is_exactly_one_step_on_the_lifters_own_grid(value, unit):
     load = Load(value, unit)
     step = DEFAULT_INCREMENT[unit]
     up, down = step_up(load), step_down(load)
-    assert is_loadable(up.value, step) and is_loadable(down.value, step)
-    assert value + step - 1e-9 <= up.value < value + 2 * step
-    assert down.value <= value - step + 1e-9 or down.value == step
+    assert up.value == pytest.approx(value + step, abs=1e-6)
     assume(value >= 2 * step)
-    assert value - 2 * step < down.value
+    assert down.value == pytest.approx(value - step, abs=1e-6)
 
 
 def test_plate_examples():
@@ -222,8 +227,18 @@ def test_plate_examples():
     assert round_to_plates(Load(227.4, LB)) == Load(225, LB)
     assert round_to_plates(Load(0.3, KG)) == Load(2.5, KG)
     assert round_to_plates(Load(100.3, KG), 0.1) == Load(100.3, KG)
-    assert step_up(Load(101, KG)) == Load(105, KG)  # the lightest loadable at least 2.5 kg above 101 kg
-    assert step_down(Load(101, KG)) == Load(97.5, KG)
+    assert step_up(Load(101, KG)) == Load(103.5, KG)  # 101 kg was loaded, so 101 + 2.5 can be
+    assert step_down(Load(101, KG)) == Load(98.5, KG)
+    assert step_down(Load(3, KG)) == Load(2.5, KG)  # never below one step
+
+
+def test_a_load_off_the_grid_moves_by_one_step():
+    """At 101 kg, all reps good said "add 4 kg" (to 105 kg, the next 2.5 kg multiple), at 226 lb "add 9 lb"."""
+    assert fixed_advice(8, 8, Load(101, KG)).text == "8 of 8 good reps: next time 103.5 kg (add 2.5 kg)."
+    assert fixed_advice(8, 8, Load(226, LB)).text == "8 of 8 good reps: next time 231 lb (add 5 lb)."
+    assert amrap_advice(5, 8, Load(101, KG)).next_load == Load(103.5, KG)  # a little light: one step
+    assert amrap_advice(5, 10, Load(101, KG)).next_load == Load(111, KG)  # from the e1RM, in whole steps from 101
+    assert amrap_advice(5, 3, Load(226, LB)).next_load == Load(206, LB)
 
 
 # -- e1RM -------------------------------------------------------------------------------------------------------------
