@@ -25,8 +25,8 @@ from repsense.core.history_advice import recompute_advice
 from repsense.core.history_export import to_csv, to_json
 from repsense.core.history_rows import SetRecord, local_midnight, recording_started, utc_now
 from repsense.core.history_view import print_correction, print_history, print_profile, print_set
-from repsense.core.loadvelocity import fit_profile
-from repsense.core.plan import Load, Plan, SetSpec, WeightUnit
+from repsense.core.loadvelocity import LOAD_RESOLUTION_KG, fit_profile
+from repsense.core.plan import Load, Plan, SetSpec, WeightUnit, format_number
 from repsense.core.session import SessionResult, parse_exercise
 from repsense.core.view import make_console
 from repsense.errors import ConfigError, HistoryError
@@ -365,12 +365,27 @@ def cmd_backup(args: argparse.Namespace, out: Console) -> int:
     return 0
 
 
+def load_texts(history: History, exercise: str) -> Callable[[float], str]:
+    """Loads of this lift's sets as the lifter gave them (``225 lb``, not ``102.06 kg``): a load in kg to its text in
+    the unit of the latest set at that load; any other load in kg."""
+    texts: dict[int, str] = {}
+    for row in history.sets(exercise=exercise):  # newest first: the latest set's unit wins
+        if row.load_kg is not None:
+            texts.setdefault(round(row.load_kg / LOAD_RESOLUTION_KG), row.load_text)
+
+    def show(load_kg: float) -> str:
+        return texts.get(round(load_kg / LOAD_RESOLUTION_KG)) or f"{format_number(round(load_kg, 2))} kg"
+
+    return show
+
+
 def cmd_profile(args: argparse.Namespace, out: Console) -> int:
     exercise = parse_exercise(args.exercise, "profile")
     with open_history(args) as history:
         points = history.profile_points(str(exercise))
         latest = history.sets(exercise=str(exercise), limit=1)
-    profile = fit_profile(points, exercise)
+        show = load_texts(history, str(exercise))
+    profile = fit_profile(points, exercise, show)
     unit = WeightUnit(args.unit or (latest[0].load_unit if latest and latest[0].load_unit else "kg"))
     print_profile(out, profile, unit)
     return 0

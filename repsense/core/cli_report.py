@@ -121,20 +121,22 @@ def _write_pngs(where: Path, pngs: dict[str, bytes]) -> list[Path]:
 def _trends(history: History, exercise: str, unit: str | None) -> dict[str, Any]:
     """The trends fields of a ``SetReport``: the history's sets of this lift and its load-velocity profile."""
     from repsense.core.advice import e1rm_epley
+    from repsense.core.cli_history import load_texts
     from repsense.core.loadvelocity import fit_profile
 
     fields: dict[str, Any] = {
         "trends": trend_points(history.sets(exercise=exercise), e1rm_epley),
         "trend_unit": unit or "kg",
     }
+    show = load_texts(history, exercise)
     try:
-        profile = fit_profile(history.profile_points(exercise), Exercise(exercise))
+        profile = fit_profile(history.profile_points(exercise), Exercise(exercise), show)
     except ValueError:
         return fields  # a lift this repsense does not know: no profile
     except ConfigError as exc:
         fields["trend_note"] = f"No load-velocity profile yet: {exc}."
         return fields
-    fields["trend_note"] = f"Load-velocity profile for {profile.describe()}."
+    fields["trend_note"] = f"Load-velocity profile for {profile.describe(show)}."
     fields["profile_e1rm_kg"] = profile.e1rm_kg
     return fields
 

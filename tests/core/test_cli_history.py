@@ -200,6 +200,25 @@ def test_profile_fits_three_loads_and_refuses_fewer(tmp_path, capsys):
     assert "e1RM 286.6 lb" in out
 
 
+def test_profile_refuses_a_poor_fit_and_names_loads_in_the_lifters_unit(tmp_path, capsys):
+    """``repsense profile squat`` printed "r² 0.021 ... e1RM 1323.62 kg"; and its refusal listed 225 lb as
+    102.06 kg."""
+    db = tmp_path / "h.sqlite3"
+    with History(db) as history:
+        history.save_set(simple_set([0.75], load_kg=225 * 0.45359237, load_unit="lb"))
+        history.save_set(simple_set([0.62], load_kg=90.0, load_unit="kg"))
+    code, _, err = cli(capsys, "profile", "squat", "--db", str(db))
+    assert code == 2 and "have 2: 90 kg, 225 lb" in err
+    with History(db) as history:
+        for load_kg, mcv in [(140.0, 0.66), (60.0, 0.72)]:
+            history.save_set(simple_set([mcv], load_kg=load_kg, load_unit="kg"))
+    code, out, _ = cli(capsys, "profile", "squat", "--db", str(db))
+    assert code == 0
+    assert "MCV = " in out and "r² 0.0" in out  # the line stays
+    assert "e1RM" not in out.replace("no e1RM", "")
+    assert "no e1RM: the fit is too poor to extrapolate (r² 0.0" in out
+
+
 def test_default_set_number_is_the_next_set_of_the_plan_today(tmp_path):
     db = tmp_path / "h.sqlite3"
     args = Namespace(db=db, exercise="squat")
