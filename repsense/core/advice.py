@@ -13,12 +13,14 @@ rep after the one that ended the set. The advice compares the good reps with the
       r >= p+5      TOO_LIGHT       up, from the e1RM
 
   Lighter and heavier next loads come from the e1RM (Epley) solved for p + 1.5 reps, the middle of the right band,
-  rounded to loadable plates and at least one plate step away from today's load. The bands count reps over the plan,
-  so any scheme works the same way (a 3x3 with an AMRAP last set is right at 4-5 good reps).
+  rounded to whole plate steps from today's load (``steps_from``: the lifter's own grid) and at least one step
+  away. The bands count reps over the plan, so any scheme works the same way (a 3x3 with an AMRAP last set is right
+  at 4-5 good reps).
 - A fixed set: all its reps good -> ADD one plate step next time (on the plan's last set; on an earlier set, if the
   others go the same way); otherwise KEEP. The fixed sets before an AMRAP set always KEEP: the AMRAP set decides.
-- An endurance set: beat your number. Today's good reps against the previous best at the same lift and load (from
-  history); the target is one more than the best. The load stays.
+- An endurance set: beat last week's number. Today's good reps against the number: the good reps of the endurance
+  set at the same lift and load on the most recent earlier day (from history); the target is one more. The load
+  stays. Without a load there is no number.
 
 Pure: counts and loads in, an ``Advice`` out. Loads stay in the user's unit.
 """
@@ -65,7 +67,7 @@ class Verdict(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Advice:
-    """What to do next time. ``load``: the load used; ``next_load``: rounded to plates, in the user's unit;
+    """What to do next time. ``load``: the load used; ``next_load``: whole plate steps from it, in the user's unit;
     ``e1rm``: the estimated one-rep max (AMRAP sets only); ``target_reps``: the planned reps (AMRAP, fixed) or the
     number to reach today (endurance: previous best + 1); ``text``: one or two sentences for the lifter."""
 
@@ -107,6 +109,30 @@ def good_reps(result: SessionResult) -> int:
     return good_rep_count([r.flags for r in result.reps], None if result.stop is None else result.stop.rep)
 
 
+def unseen_in_set(result: SessionResult) -> int:
+    """Reps a sensor gap hid *within the set*: those reported by the time the set ended (all of them when it never
+    ended); for a fixed set, no more than its target leaves beside the counted reps. Reps hidden after the stop
+    belong to no set, as seen reps after it do not."""
+    stop = result.stop
+    unseen = sum(u.reps for u in result.unseen if stop is None or u.detected_at_s <= stop.t_s)
+    cfg = result.set_config
+    if cfg.mode == SetMode.FIXED and cfg.target_reps is not None:
+        counted = len(result.reps) if stop is None else min(stop.rep, len(result.reps))
+        unseen = min(unseen, max(0, cfg.target_reps - counted))
+    return unseen
+
+
+def unseen_note(unseen: int) -> str:
+    """The sentence the advice ends with when a sensor gap hid ``unseen`` reps of the set (empty for none)."""
+    if not unseen:
+        return ""
+    one = unseen == 1
+    return (
+        f" About {unseen} more rep{'' if one else 's'} went unseen in a sensor gap and {'is' if one else 'are'} not "
+        "counted here."
+    )
+
+
 # -- loads ------------------------------------------------------------------------------------------------------------
 
 
@@ -142,16 +168,34 @@ def round_to_plates(load: Load, increment: float | None = None) -> Load:
     return _loadable(math.floor(load.value / step + 0.5), step, load.unit)
 
 
-def step_up(load: Load, increment: float | None = None) -> Load:
-    """The lightest loadable load at least one plate step above ``load``."""
+def steps_from(load: Load, k: int, increment: float | None = None) -> Load:
+    """Today's ``load`` plus ``k`` plate steps (minus, for negative ``k``), never below one step (nor below ``load``
+    when that is lighter still).
+
+    Today's load is loadable: the lifter loaded it. Next loads stay on the lifter's own grid, today's load plus or
+    minus whole steps, so a load off the 2.5 kg / 5 lb grid (101 kg, with fractional plates; 226 lb) moves by
+    exactly the step (103.5 kg, 231 lb) rather than jumping to the standard grid (105 kg, "add 4 kg").
+    """
     step = _step(load, increment)
-    return _loadable(math.ceil((load.value + step) / step - _EPS), step, load.unit)
+    floor_value = min(load.value, step)
+    # float noise removed (0.1 x 3 would print as 0.30000000000000004)
+    return Load(round(max(load.value + k * step, floor_value), 6), load.unit)
+
+
+def step_up(load: Load, increment: float | None = None) -> Load:
+    """One plate step above ``load``."""
+    return steps_from(load, 1, increment)
 
 
 def step_down(load: Load, increment: float | None = None) -> Load:
-    """The heaviest loadable load at least one plate step below ``load`` (never less than one step)."""
+    """One plate step below ``load`` (never less than one step)."""
+    return steps_from(load, -1, increment)
+
+
+def toward(load: Load, target: float, increment: float | None = None) -> Load:
+    """The load of whole plate steps from ``load`` nearest to ``target`` (same unit; halves round up)."""
     step = _step(load, increment)
-    return _loadable(math.floor((load.value - step) / step + _EPS), step, load.unit)
+    return steps_from(load, math.floor((target - load.value) / step + 0.5 + _EPS), step)
 
 
 # -- advice -----------------------------------------------------------------------------------------------------------
@@ -197,7 +241,7 @@ def amrap_advice(planned_reps: int, good_reps: int, load: Load | None, increment
     e1rm_value = e1rm_epley(load.value, r) if r >= 1 else None
     e1rm = None if e1rm_value is None else Load(round(e1rm_value, 1), load.unit)
     # No good rep at all: the 1RM is at most today's load, and that bound sets the next load.
-    aim = round_to_plates(Load(load_for_reps(e1rm_value or load.value, p + AIM_OVER_PLAN_REPS), load.unit), step)
+    aim = toward(load, load_for_reps(e1rm_value or load.value, p + AIM_OVER_PLAN_REPS), step)
     if verdict == Verdict.TOO_HEAVY:
         down = step_down(load, step)
         next_load = aim if aim.value <= down.value else down
@@ -254,10 +298,17 @@ def fixed_advice(
 
 
 def endurance_advice(good_reps: int, load: Load | None, previous_best: int | None) -> Advice:
-    """Advice after an endurance set: beat your number. ``previous_best``: the best good reps before today at the
-    same lift and load (None: the first time)."""
+    """Advice after an endurance set: beat last week's number. ``previous_best``: the number, the good reps of the
+    endurance set at the same lift and load on the most recent earlier day (None: the first time). Without a load
+    there is no number: "20 reps" means nothing without what was on the bar."""
     r = good_reps
-    at = "" if load is None else f" at {load}"
+    if load is None:
+        text = (
+            f"{_reps(r)}. No load was given, so there is no number to beat: put it in the plan (endurance 80kg) "
+            "or give --load."
+        )
+        return Advice(Verdict.KEEP, None, None, None, text, good_reps=r)
+    at = f" at {load}"
     if previous_best is None:
         text = f"{_reps(r)}{at}: that is your number. Next time, beat it: {r + 1}."
         return Advice(Verdict.KEEP, load, load, None, text, good_reps=r)
@@ -265,9 +316,9 @@ def endurance_advice(good_reps: int, load: Load | None, previous_best: int | Non
     if r > best:
         text = f"{_reps(r)}{at}: you beat your number ({best}). Next time: {r + 1}."
     elif r == best:
-        text = f"{_reps(r)}{at}: equal to your best, not beaten. Next time: {best + 1}."
+        text = f"{_reps(r)}{at}: equal to your number, not beaten. Next time: {best + 1}."
     else:
-        text = f"{_reps(r)}{at}, short of your best ({best}). The number to beat stays {best}: next time {best + 1}."
+        text = f"{_reps(r)}{at}, short of your number ({best}). It stays {best} to beat: next time {best + 1}."
     return Advice(Verdict.KEEP, load, load, None, text, good_reps=r, target_reps=best + 1, previous_best=best)
 
 
@@ -296,16 +347,9 @@ def session_advice(
     plan: Plan, spec: SetSpec, result: SessionResult, previous_best: int | None = None, increment: float | None = None
 ) -> Advice:
     """Advice after set ``spec`` of ``plan``, run as ``result``. ``previous_best`` is for endurance sets. Reps a
-    sensor gap hid are not good reps (their form was not seen); the advice says so, and how to add them."""
+    sensor gap hid within the set are not good reps (their form was not seen); the advice says so. (How to add them,
+    with the saved set's id, is said where the set is saved.)"""
     counted = len(result.reps) if result.stop is None else min(result.stop.rep, len(result.reps))
     advice = advice_from_counts(plan, spec, good_reps(result), counted, previous_best, increment)
-    unseen = sum(u.reps for u in result.unseen)
-    if not unseen:
-        return advice
-    more = f"{unseen} more rep{'' if unseen == 1 else 's'}"
-    note = (
-        f" About {more} went unseen in a sensor gap and {'is' if unseen == 1 else 'are'} not counted here; if you made "
-        f"{'it' if unseen == 1 else 'them'}, add {'it' if unseen == 1 else 'them'} with repsense correct SET --add-rep "
-        f"{unseen} and the advice is worked out again."
-    )
-    return dataclasses.replace(advice, text=advice.text + note)
+    note = unseen_note(unseen_in_set(result))
+    return dataclasses.replace(advice, text=advice.text + note) if note else advice

@@ -6,6 +6,7 @@ Every error a user can cause ends as one line on stderr and exit status 2; see `
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from collections.abc import Mapping, Sequence
@@ -37,6 +38,7 @@ from repsense.core.cli_plan import (
     warn_json,
 )
 from repsense.core.cli_report import add_report_command, cmd_report
+from repsense.core.history_rows import recording_started
 from repsense.core.session import SessionResult, SetSession, lift_from_metadata, replay
 from repsense.core.setcontrol import SetMode
 from repsense.core.view import SetView, make_console, warn_not_a_bar
@@ -71,7 +73,7 @@ def _percent(text: str) -> float:
     return value / 100.0
 
 
-def _add_set_options(p: argparse.ArgumentParser, set_default: str = "the next one today, or 1") -> None:
+def _add_set_options(p: argparse.ArgumentParser, set_default: str = "the next one on the day of the set, or 1") -> None:
     lifts = ", ".join(e.value for e in Exercise)
     p.add_argument(
         "--exercise", metavar="LIFT", help=f"the lift ({lifts}); default: the recording's metadata, else other"
@@ -186,9 +188,10 @@ def _rate(text: str) -> float:
     return value / 100.0
 
 
-def _set_choice(args: argparse.Namespace, exercise: Exercise) -> SetChoice:
-    """The set to run from the set options: its SetConfig and, with ``--plan``, the plan, set and load."""
-    return choose_set(args, exercise, default_set_number, previous_best)
+def _set_choice(args: argparse.Namespace, exercise: Exercise, started: dt.datetime | None = None) -> SetChoice:
+    """The set to run from the set options: its SetConfig and, with ``--plan``, the plan, set and load. ``started``:
+    when the set was done (a replayed recording's start), None for now."""
+    return choose_set(args, exercise, default_set_number, previous_best, started)
 
 
 def _save(
@@ -232,7 +235,7 @@ def cmd_replay(args: argparse.Namespace, out: Console) -> int:
         raise ConfigError("--speed must be positive")
     recording = load_any(args.file)
     exercise, placement = lift_from_metadata(recording.metadata, args.exercise, args.placement)
-    choice = _set_choice(args, exercise)
+    choice = _set_choice(args, exercise, recording_started(recording.metadata))
     config = choice.config
     session = SetSession(exercise, placement, config, source=str(args.file))
     err = make_console(stderr=True)

@@ -19,14 +19,14 @@ from typing import Any
 
 from rich.console import Console
 
-from repsense.core.advice import Advice
+from repsense.core.advice import Advice, unseen_in_set
 from repsense.core.history import History
 from repsense.core.history_advice import recompute_advice
 from repsense.core.history_export import to_csv, to_json
-from repsense.core.history_rows import SetRecord, recording_started, utc_now
+from repsense.core.history_rows import SetRecord, local_midnight, recording_started, utc_now
 from repsense.core.history_view import print_correction, print_history, print_profile, print_set
-from repsense.core.loadvelocity import fit_profile
-from repsense.core.plan import Load, Plan, SetSpec, WeightUnit
+from repsense.core.loadvelocity import LOAD_RESOLUTION_KG, fit_profile
+from repsense.core.plan import Load, Plan, SetSpec, WeightUnit, format_number
 from repsense.core.session import SessionResult, parse_exercise
 from repsense.core.view import make_console
 from repsense.errors import ConfigError, HistoryError
@@ -117,11 +117,27 @@ def save_result(
     ``load`` is the load used (default: the plan's for this set); ``metadata`` the recording's (its ``sensor`` and
     ``started`` time). Says where it went on stdout, or on stderr with ``--json``. The new set id, or None.
     """
-    if not getattr(args, "save", False) and (not hasattr(args, "no_save") or args.no_save):
-        return None
     say = make_console(stderr=True) if getattr(args, "json", False) else out
-    if not result.reps:
-        say.print("history: no rep, nothing saved")
+    unseen = unseen_in_set(result)
+    if not getattr(args, "save", False) and (not hasattr(args, "no_save") or args.no_save):
+        if unseen and hasattr(args, "save"):
+            say.print(
+                f"{_unseen_words(unseen)}: to count {'it' if unseen == 1 else 'them'}, replay with --save, then "
+                f"repsense correct ID --add-rep {unseen} with the id it prints",
+                markup=False,
+                soft_wrap=True,
+            )
+        return None
+    # A set is its counted reps: those up to the stop. A failed attempt before the first rep ends the set with none,
+    # however many reps the recording goes on with.
+    counted = len(result.reps) if result.stop is None else min(result.stop.rep, len(result.reps))
+    if not counted:
+        why = (
+            ""
+            if result.stop is None or not result.reps
+            else f" (the set ended before its first rep: {result.stop.reason})"
+        )
+        say.print(f"history: no rep counted{why}, nothing saved", markup=False, soft_wrap=True)
         return None
     metadata = metadata or {}
     if load is None and spec is not None:
@@ -148,7 +164,19 @@ def save_result(
         later = f" (replay {record.recording_path} --save later)" if record.recording_path else ""
         raise HistoryError(f"{exc}; the set was not saved{later}") from None
     say.print(f"saved as set {set_id} in {history.path}", markup=False, soft_wrap=True)
+    if unseen:
+        say.print(
+            f"{_unseen_words(unseen)}: if you made {'it' if unseen == 1 else 'them'}, "
+            f"repsense correct {set_id} --add-rep {unseen} counts {'it' if unseen == 1 else 'them'} "
+            "and works the advice out again",
+            markup=False,
+            soft_wrap=True,
+        )
     return set_id
+
+
+def _unseen_words(unseen: int) -> str:
+    return f"about {unseen} rep{'' if unseen == 1 else 's'} of the set went unseen in a sensor gap"
 
 
 def _history_if_any(args: argparse.Namespace) -> History | None:
@@ -162,43 +190,46 @@ def _history_if_any(args: argparse.Namespace) -> History | None:
         return None
 
 
-def _local_midnight() -> dt.datetime:
-    return dt.datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
-
-
-def default_set_number(args: argparse.Namespace, plan: Plan) -> int:
-    """Which set of ``plan`` comes next: one after the highest set of it saved today (for ``--exercise`` when given);
-    1 when none is, when all are done, or without a usable history."""
+def default_set_number(args: argparse.Namespace, plan: Plan, started: dt.datetime | None = None) -> int:
+    """Which set of ``plan`` comes next: one after the highest set of it saved on the set's own day (for
+    ``--exercise`` when given); 1 when none is, when all are done, or without a usable history. ``started``: when
+    the set was done, a replayed recording's start (only sets of its day that began before it count, so replaying
+    last week's files in order reaches the plan's last set); None: now, and the sets saved today."""
     history = _history_if_any(args)
     if history is None:
         return 1
     exercise = (getattr(args, "exercise", None) or "").strip().lower() or None
     try:
         with history:
-            rows = history.sets(exercise=exercise, since=_local_midnight(), plan_text=plan.text)
+            rows = history.sets(exercise=exercise, since=local_midnight(started), until=started, plan_text=plan.text)
     except HistoryError:
         return 1
     done = max((r.set_number or 0 for r in rows), default=0)
     return done + 1 if done < len(plan.sets) else 1
 
 
-def previous_best(args: argparse.Namespace, exercise: Exercise, spec: SetSpec) -> int | None:
-    """Beat your number: the most good reps before today at this lift, the set's load and mode; None the first
-    time, without a load, or without a usable history."""
+def previous_best(
+    args: argparse.Namespace, exercise: Exercise, spec: SetSpec, started: dt.datetime | None = None
+) -> int | None:
+    """Beat last week's number: the good reps of the endurance set at this lift and the set's load on the most
+    recent day before the set's own day (``started``: a replayed recording's start; None: now). None the first time,
+    without a load, or without a usable history."""
     if spec.load is None:
         return None
-    return number_to_beat(args, str(exercise), spec.load.kg, str(spec.mode))
+    return number_to_beat(args, str(exercise), spec.load.kg, started)
 
 
-def number_to_beat(args: argparse.Namespace, exercise: str, load_kg: float, mode: str = "amrap") -> int | None:
-    """The previous best (most good reps) before today for this lift, load and mode; None if never done. (The
-    number to reach today is one more.)"""
+def number_to_beat(
+    args: argparse.Namespace, exercise: str, load_kg: float, started: dt.datetime | None = None
+) -> int | None:
+    """The number from the most recent earlier day's endurance set for this lift and load (see
+    ``History.endurance_number``); None if there is none. (The number to reach today is one more.)"""
     history = _history_if_any(args)
     if history is None:
         return None
     try:
         with history:
-            return history.previous_best(str(exercise), load_kg, str(mode), before=_local_midnight())
+            return history.endurance_number(str(exercise), load_kg, before=local_midnight(started))
     except HistoryError:
         return None
 
@@ -334,12 +365,27 @@ def cmd_backup(args: argparse.Namespace, out: Console) -> int:
     return 0
 
 
+def load_texts(history: History, exercise: str) -> Callable[[float], str]:
+    """Loads of this lift's sets as the lifter gave them (``225 lb``, not ``102.06 kg``): a load in kg to its text in
+    the unit of the latest set at that load; any other load in kg."""
+    texts: dict[int, str] = {}
+    for row in history.sets(exercise=exercise):  # newest first: the latest set's unit wins
+        if row.load_kg is not None:
+            texts.setdefault(round(row.load_kg / LOAD_RESOLUTION_KG), row.load_text)
+
+    def show(load_kg: float) -> str:
+        return texts.get(round(load_kg / LOAD_RESOLUTION_KG)) or f"{format_number(round(load_kg, 2))} kg"
+
+    return show
+
+
 def cmd_profile(args: argparse.Namespace, out: Console) -> int:
     exercise = parse_exercise(args.exercise, "profile")
     with open_history(args) as history:
         points = history.profile_points(str(exercise))
         latest = history.sets(exercise=str(exercise), limit=1)
-    profile = fit_profile(points, exercise)
+        show = load_texts(history, str(exercise))
+    profile = fit_profile(points, exercise, show)
     unit = WeightUnit(args.unit or (latest[0].load_unit if latest and latest[0].load_unit else "kg"))
     print_profile(out, profile, unit)
     return 0

@@ -8,6 +8,7 @@ Without ``--plan`` nothing changes: the set runs from ``--mode``/``--reps`` (``-
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,8 +24,8 @@ from repsense.core.setcontrol import SetConfig, SetMode
 from repsense.errors import ConfigError
 from repsense.events import Exercise
 
-DefaultSetNumber = Callable[[argparse.Namespace, Plan], int]
-PreviousBest = Callable[[argparse.Namespace, Exercise, SetSpec], int | None]
+DefaultSetNumber = Callable[[argparse.Namespace, Plan, dt.datetime | None], int]
+PreviousBest = Callable[[argparse.Namespace, Exercise, SetSpec, dt.datetime | None], int | None]
 
 BEGINNER_WHY = "beginners follow a fixed scheme and do not train to failure"
 
@@ -40,7 +41,7 @@ _VERDICT_STYLE = {
 }
 
 
-def add_plan_options(p: argparse.ArgumentParser, set_default: str = "the next one today, or 1") -> None:
+def add_plan_options(p: argparse.ArgumentParser, set_default: str = "the next one on the day of the set, or 1") -> None:
     """The plan options; ``set_default`` says which set ``--set`` defaults to in this command."""
     p.add_argument("--plan", metavar="TEXT", help='a plan, e.g. "4x5@100kg, last AMRAP" (see docs/plans.md)')
     p.add_argument("--set", type=int, metavar="N", help=f"which set of the plan this is (default: {set_default})")
@@ -51,7 +52,8 @@ def add_plan_options(p: argparse.ArgumentParser, set_default: str = "the next on
 @dataclass(frozen=True, slots=True)
 class SetChoice:
     """What the set options chose. ``load``: the plan's (or ``--load``); ``previous_best``: for endurance sets, the
-    best good reps before today at this lift and load (None: first time or unknown)."""
+    number to beat: the good reps of the endurance set at this lift and load on the most recent earlier day (None:
+    the first time, no load, or unknown)."""
 
     config: SetConfig
     plan: Plan | None = None
@@ -82,8 +84,10 @@ class SetChoice:
         if self.load is not None:
             line += f" at {self.load}"
         if self.plan.kind == PlanKind.ENDURANCE:
-            if self.previous_best is None:
-                line += "; no previous best at this load: today sets your number"
+            if self.load is None:
+                line += "; no load, so no number to beat (give one: endurance 80kg, or --load)"
+            elif self.previous_best is None:
+                line += "; no endurance set at this load on an earlier day: today sets your number"
             else:
                 line += f"; your number: {self.previous_best}, beat it: {self.number_to_beat}"
         return line
@@ -94,9 +98,11 @@ def choose_set(
     exercise: Exercise,
     default_set_number: DefaultSetNumber,
     previous_best: PreviousBest | None = None,
+    started: dt.datetime | None = None,
 ) -> SetChoice:
     """The set to run from the parsed set options. ``default_set_number`` picks the set when ``--set`` is not given;
-    ``previous_best`` looks up the number to beat for an endurance set."""
+    ``previous_best`` looks up the number to beat for an endurance set. ``started``: when the set was done (a
+    replayed recording's start), None for now; both look-ups go by it."""
     plan_text: str | None = getattr(args, "plan", None)
     load_text: str | None = getattr(args, "load", None)
     number: int | None = getattr(args, "set", None)
@@ -131,7 +137,7 @@ def choose_set(
     plan_warnings: list[str] = []
     if beginner:
         plan, plan_warnings = plan.for_beginner()
-    spec = plan.set(default_set_number(args, plan) if number is None else number)
+    spec = plan.set(default_set_number(args, plan, started) if number is None else number)
     config = SetConfig.for_lift(
         exercise,
         mode=spec.mode,
@@ -140,7 +146,7 @@ def choose_set(
     )
     best = None
     if plan.kind == PlanKind.ENDURANCE and previous_best is not None:
-        best = previous_best(args, exercise, spec)
+        best = previous_best(args, exercise, spec, started)
     return SetChoice(config, plan, spec, spec.load, beginner, tuple(plan_warnings), best)
 
 

@@ -121,20 +121,22 @@ def _write_pngs(where: Path, pngs: dict[str, bytes]) -> list[Path]:
 def _trends(history: History, exercise: str, unit: str | None) -> dict[str, Any]:
     """The trends fields of a ``SetReport``: the history's sets of this lift and its load-velocity profile."""
     from repsense.core.advice import e1rm_epley
+    from repsense.core.cli_history import load_texts
     from repsense.core.loadvelocity import fit_profile
 
     fields: dict[str, Any] = {
         "trends": trend_points(history.sets(exercise=exercise), e1rm_epley),
         "trend_unit": unit or "kg",
     }
+    show = load_texts(history, exercise)
     try:
-        profile = fit_profile(history.profile_points(exercise), Exercise(exercise))
+        profile = fit_profile(history.profile_points(exercise), Exercise(exercise), show)
     except ValueError:
         return fields  # a lift this repsense does not know: no profile
     except ConfigError as exc:
         fields["trend_note"] = f"No load-velocity profile yet: {exc}."
         return fields
-    fields["trend_note"] = f"Load-velocity profile for {profile.describe()}."
+    fields["trend_note"] = f"Load-velocity profile for {profile.describe(show)}."
     fields["profile_e1rm_kg"] = profile.e1rm_kg
     return fields
 
@@ -175,13 +177,16 @@ def _file_report(args: argparse.Namespace, path: Path) -> SetReport:
     from repsense.core.advice import good_reps
     from repsense.core.cli_history import db_path, open_history, previous_best
     from repsense.core.cli_plan import choose_set, set_advice
+    from repsense.core.history_rows import recording_started
     from repsense.core.session import SetSession, lift_from_metadata, replay
     from repsense.firmware_bridge.vendor_files import load_any
 
     recording = load_any(path)
     exercise, placement = lift_from_metadata(recording.metadata, args.exercise, args.placement)
     # A report comes after the set: without --set it is the plan's first set (not "the next one" as in a replay).
-    choice = choose_set(args, exercise, lambda _args, _plan: 1, previous_best)
+    choice = choose_set(
+        args, exercise, lambda _args, _plan, _started: 1, previous_best, started=recording_started(recording.metadata)
+    )
     result = replay(recording.samples, SetSession(exercise, placement, choice.config, source=str(path)))
     advice = set_advice(choice, result)
     details: dict[str, Any] = {"good_reps": good_reps(result)}

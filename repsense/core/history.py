@@ -46,6 +46,7 @@ from repsense.core.history_rows import (
     SetRow,
     SetSummary,
     from_iso,
+    local_day,
     recompute,
     to_iso,
     utc_now,
@@ -289,7 +290,8 @@ class History:
         advice: AdviceFn | None = None,
     ) -> SetRow:
         """Correct a set: ``drop`` reps (not counted), ``restore`` reps (counted again, also a rep after the stop),
-        ``add`` missed reps (counted, no velocity; they settle as many of the reps a sensor gap hid). Velocity loss,
+        ``add`` missed reps (counted, no velocity; they settle as many of the reps a sensor gap hid; never past a fixed
+        set's target, which is refused). Velocity loss,
         good reps and the summary are recomputed and, if ``advice`` is given, the advice too; all in one
         transaction. The corrected set."""
         if add < 0:
@@ -311,6 +313,13 @@ class History:
             ]
             reps += [RepRow(top + k, None, None, None, None, None, None, (), True, True) for k in range(1, add + 1)]
             reps_now, summary = recompute(reps)
+            target = row.target_reps
+            if add and row.mode == "fixed" and target is not None and summary.rep_count > target:
+                # A fixed set ends at its target: a rep past it would be a rep after the stop, which never counts.
+                raise HistoryError(
+                    f"set {set_id} is a fixed set of {target} reps: --add-rep {add} would count {summary.rep_count}, "
+                    f"past its target; nothing was changed"
+                )
             conn.execute("DELETE FROM reps WHERE set_id = ?", (set_id,))
             conn.executemany(
                 f"INSERT INTO reps (set_id, {_REP_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -396,31 +405,21 @@ class History:
         with self._errors():
             return self._get_set(set_id)
 
-    def previous_best(
-        self,
-        exercise: str,
-        load_kg: float,
-        mode: str,
-        *,
-        before: dt.datetime | None = None,
-        before_set_id: int | None = None,
-    ) -> int | None:
-        """The most good reps in a set of this lift, load and mode ("beat your number"), among sessions started
-        before ``before`` and sets before ``before_set_id`` when given; None if there is none."""
-        sql = (
-            "SELECT max(good_reps) FROM sets JOIN sessions ON sessions.id = sets.session_id "
-            "WHERE exercise = ? AND abs(load_kg - ?) < ? AND mode = ?"
-        )
-        params: list[Any] = [str(exercise), load_kg, SAME_LOAD_KG, str(mode)]
-        if before is not None:
-            sql += " AND sessions.started_at < ?"
-            params.append(to_iso(before))
-        if before_set_id is not None:
-            sql += " AND sets.id < ?"
-            params.append(before_set_id)
+    def endurance_number(self, exercise: str, load_kg: float, *, before: dt.datetime) -> int | None:
+        """Beat last week's number: the good reps of the endurance set (a set of an ``endurance`` plan) of this lift
+        and load on the most recent local day with one before ``before`` (the better one, when that day had two);
+        None when there is none. Plain AMRAP sets at the load are not endurance sets and do not count."""
         with self._errors():
-            best = self._conn.execute(sql, params).fetchone()[0]
-        return None if best is None else int(best)
+            rows = self._conn.execute(
+                "SELECT sessions.started_at, good_reps FROM sets JOIN sessions ON sessions.id = sets.session_id "
+                "WHERE exercise = ? AND abs(load_kg - ?) < ? AND plan_text LIKE 'endurance%' "
+                "AND sessions.started_at < ? ORDER BY sessions.started_at DESC, sets.id DESC",
+                (str(exercise), load_kg, SAME_LOAD_KG, to_iso(before)),
+            ).fetchall()
+        if not rows:
+            return None
+        day = local_day(from_iso(rows[0][0]))
+        return max(int(good) for started, good in rows if local_day(from_iso(started)) == day)
 
     def profile_points(self, exercise: str) -> list[tuple[float, float]]:
         """``(load_kg, best MCV m/s)`` of every set of this lift with a load and a velocity, oldest first."""

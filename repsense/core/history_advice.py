@@ -10,14 +10,15 @@ from dataclasses import replace
 
 from repsense.core.advice import advice_from_counts
 from repsense.core.history import History, SetRow
-from repsense.core.plan import Load, WeightUnit, parse_plan
+from repsense.core.history_rows import local_midnight
+from repsense.core.plan import Load, PlanKind, WeightUnit, parse_plan
 
 
 def recompute_advice(history: History, row: SetRow) -> tuple[str | None, str | None] | None:
     """The advice for a corrected set (verdict, text), from its plan, its load and its counted and good reps.
 
     A set saved without a plan had no advice and gets none (None: keep what is stored). For an endurance set the
-    number to beat is the previous best before the day of this set, as it was when the set was done.
+    number to beat is that of the most recent day before this set's day, as it was when the set was done.
     """
     if row.plan_text is None:
         return None
@@ -26,8 +27,7 @@ def recompute_advice(history: History, row: SetRow) -> tuple[str | None, str | N
     if row.load_value is not None:
         spec = replace(spec, load=Load(row.load_value, WeightUnit(row.load_unit or "kg")))
     previous = None
-    if row.load_kg is not None:
-        day = row.started_at.astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
-        previous = history.previous_best(row.exercise, row.load_kg, row.mode, before=day)
+    if plan.kind == PlanKind.ENDURANCE and row.load_kg is not None:
+        previous = history.endurance_number(row.exercise, row.load_kg, before=local_midnight(row.started_at))
     given = advice_from_counts(plan, spec, row.good_reps, row.rep_count, previous_best=previous)
     return str(given.verdict), given.text

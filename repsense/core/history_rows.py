@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from repsense.core.advice import unseen_in_set
 from repsense.events import UNTRUSTED_VELOCITY, RepFlag
 
 if TYPE_CHECKING:
@@ -32,6 +33,16 @@ def to_iso(when: dt.datetime) -> str:
 
 def from_iso(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def local_day(when: dt.datetime) -> dt.date:
+    """The local calendar day of ``when`` (a naive datetime is local time)."""
+    return when.astimezone().date()
+
+
+def local_midnight(when: dt.datetime | None = None) -> dt.datetime:
+    """The start of the local day of ``when`` (now when None), an aware datetime."""
+    return (when or dt.datetime.now()).astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 #: Metadata keys that say when a recording began: ours (``started``, live sessions) and the vendor importers'.
@@ -154,7 +165,8 @@ class SetRecord:
 
     @classmethod
     def from_result(cls, result: SessionResult, **fields: Any) -> SetRecord:
-        """A set from a replay or a live session. Reps after the stop are stored but not counted."""
+        """A set from a replay or a live session. Reps after the stop are stored but not counted; reps a sensor gap
+        hid are those within the set (``advice.unseen_in_set``)."""
         stop_rep = None if result.stop is None else result.stop.rep
         reps = tuple(
             RepRow(
@@ -182,7 +194,7 @@ class SetRecord:
             "stop_rep": stop_rep,
             "source": result.source,
             "reps": reps,
-            "unseen_reps": sum(u.reps for u in result.unseen),
+            "unseen_reps": unseen_in_set(result),
         }
         base.update(fields)
         return cls(**base)

@@ -172,7 +172,5 @@ def print_profile(out: Console, profile: LoadVelocityProfile, unit: WeightUnit) 
         out.print(
             f"  minimal velocity {profile.min_velocity_m_s:.2f} m/s -> e1RM {show(profile.e1rm_kg)}", markup=False
         )
-    elif profile.min_velocity_m_s is None:
-        out.print(f"  no e1RM: {exercise} has no agreed minimal velocity threshold", markup=False)
     else:
-        out.print("  no e1RM: velocity does not fall as the load rises in these sets", markup=False)
+        out.print(f"  no e1RM: {profile.no_e1rm_why(show)}", markup=False, soft_wrap=True)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from repsense.core.advice import FORM_BREAKERS
+from repsense.core.advice import FORM_BREAKERS, unseen_in_set
 from repsense.core.advice import good_reps as count_good_reps
 from repsense.core.percent import loss_text
 from repsense.core.session import SessionResult
@@ -230,7 +230,7 @@ def report_from_session(
         "stop_t_s": None if stop is None else stop.t_s,
         "good_reps": count_good_reps(result) if good_reps is None else good_reps,
         "failed": tuple((f.t_start_s, f.t_stall_s) for f in result.failed),
-        "unseen_reps": sum(u.reps for u in result.unseen),
+        "unseen_reps": unseen_in_set(result),
         "trace": trace,
     }
     fields.update(details)

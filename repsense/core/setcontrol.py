@@ -11,6 +11,7 @@ Theory of operation. The phases and what moves between them::
         (LIFTING, rep):             LIFTING or ENDED   (the stop rules below)
         (WAITING|LIFTING, failed):  ENDED              (a failed attempt ends any set)
         (LIFTING, tick):            LIFTING or ENDED   (no rep for ``inactivity_s``)
+        (LIFTING, gap):             LIFTING or ENDED   (the inactivity timer restarts when data comes back)
         (ENDED, anything):          ENDED
     }
 
@@ -29,6 +30,9 @@ Stop rules on each rep, checked in this order (the first that holds is the reaso
   because a beginner's predetermined scheme is not worth bad reps. Velocity loss does not end a fixed set. Reps a
   sensor gap hid (``UnseenRepsEvent``) count towards the target, so that a dropped link does not ask for an extra
   rep; they are never counted as reps.
+- Inactivity: no rep for ``inactivity_s`` of *seen* time. A sensor gap (``GapEvent``) restarts the timer when data
+  comes back: during a gap no rep can be seen, and a lifter who lifted through it should not have the set ended for
+  it. A deadline that fell before the gap began still ends the set, at that deadline, however blocks were cut.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from repsense.errors import ConfigError
 from repsense.events import (
     Exercise,
     FailedRepEvent,
+    GapEvent,
     PipelineEvent,
     RepEvent,
     RepFlag,
@@ -122,6 +127,7 @@ class SetController:
         self.failed: list[FailedRepEvent] = []
         self.ended: SetEnded | None = None
         self.unseen = 0  # reps a sensor gap hid, by the rhythm: not counted, but done
+        self.data_back_s: float | None = None  # when data last came back after a gap (recording clock, s)
         self._loss_streak = 0
 
     @property
@@ -147,13 +153,23 @@ class SetController:
             if self.phase == SetPhase.ENDED or self.config.mode != SetMode.FIXED:
                 return None
             return self._end(self._target_reached(), event.detected_at_s)
+        if isinstance(event, GapEvent):
+            # Time ran up to the gap's start: a deadline before it ends the set there, as a tick would have.
+            ended = self.tick(event.t_s)
+            if ended is not None:
+                return ended
+            back_s = event.t_s + event.duration_s
+            self.data_back_s = back_s if self.data_back_s is None else max(self.data_back_s, back_s)
         return None
 
     def tick(self, now_s: float) -> SetEnded | None:
         """Time has reached ``now_s`` (recording clock). Ends the set if no rep came for ``inactivity_s``."""
         if self.phase != SetPhase.LIFTING or not self.reps:
             return None
-        deadline = self.reps[-1].detected_at_s + self.config.inactivity_s
+        since_s = self.reps[-1].detected_at_s
+        if self.data_back_s is not None:
+            since_s = max(since_s, self.data_back_s)
+        deadline = since_s + self.config.inactivity_s
         if now_s < deadline:
             return None
         detail = f"no rep for {self.config.inactivity_s:g} s"

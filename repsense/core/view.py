@@ -11,7 +11,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from repsense.core.advice import good_reps
+from repsense.core.advice import good_reps, unseen_in_set
 from repsense.core.percent import loss_percent, loss_text, threshold_text
 from repsense.core.session import SessionEvent, SessionResult, not_a_bar_warning
 from repsense.core.setcontrol import SetConfig, SetMode
@@ -163,10 +163,12 @@ class SetView:
             table.add_row("sensor gaps", ", ".join(f"{g.duration_s:.1f} s" for g in result.gaps))
         unseen = sum(u.reps for u in result.unseen)
         if unseen:
-            table.add_row(
-                "unseen reps",
-                f"about {unseen} in the gaps, not counted (if you made them: repsense correct SET --add-rep {unseen})",
-            )
+            # Reps hidden after the stop (or past a fixed set's target) are not the set's, as seen reps after it.
+            in_set = unseen_in_set(result)
+            part = ""
+            if in_set < unseen:
+                part = f" ({in_set} of them in the set)" if in_set else " (none of them in the set)"
+            table.add_row("unseen reps", f"about {unseen} in the gaps{part}, not counted")
         table.add_row("recording", f"{result.samples} samples, {result.duration_s:.1f} s")
         self.console.print()
         self.console.print(table)

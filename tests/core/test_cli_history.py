@@ -14,10 +14,13 @@ from pathlib import Path
 import pytest
 
 from repsense.core.cli import main
-from repsense.core.cli_history import default_db_path, default_set_number, parse_since, previous_best
+from repsense.core.cli_history import default_db_path, default_set_number, parse_since, previous_best, save_result
 from repsense.core.history import History, RepRow, SetRecord
 from repsense.core.plan import parse_plan
-from repsense.events import Exercise
+from repsense.core.session import SessionResult
+from repsense.core.setcontrol import SetConfig
+from repsense.core.view import make_console
+from repsense.events import Exercise, Placement, RepEvent, SetEnded, StopReason
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "sample_recordings" / "squat_amrap_walkout_100hz.csv"
@@ -197,6 +200,25 @@ def test_profile_fits_three_loads_and_refuses_fewer(tmp_path, capsys):
     assert "e1RM 286.6 lb" in out
 
 
+def test_profile_refuses_a_poor_fit_and_names_loads_in_the_lifters_unit(tmp_path, capsys):
+    """``repsense profile squat`` printed "r² 0.021 ... e1RM 1323.62 kg"; and its refusal listed 225 lb as
+    102.06 kg."""
+    db = tmp_path / "h.sqlite3"
+    with History(db) as history:
+        history.save_set(simple_set([0.75], load_kg=225 * 0.45359237, load_unit="lb"))
+        history.save_set(simple_set([0.62], load_kg=90.0, load_unit="kg"))
+    code, _, err = cli(capsys, "profile", "squat", "--db", str(db))
+    assert code == 2 and "have 2: 90 kg, 225 lb" in err
+    with History(db) as history:
+        for load_kg, mcv in [(140.0, 0.66), (60.0, 0.72)]:
+            history.save_set(simple_set([mcv], load_kg=load_kg, load_unit="kg"))
+    code, out, _ = cli(capsys, "profile", "squat", "--db", str(db))
+    assert code == 0
+    assert "MCV = " in out and "r² 0.0" in out  # the line stays
+    assert "e1RM" not in out.replace("no e1RM", "")
+    assert "no e1RM: the fit is too poor to extrapolate (r² 0.0" in out
+
+
 def test_default_set_number_is_the_next_set_of_the_plan_today(tmp_path):
     db = tmp_path / "h.sqlite3"
     args = Namespace(db=db, exercise="squat")
@@ -223,8 +245,9 @@ def test_previous_best_counts_days_before_today(tmp_path):
     assert previous_best(args, Exercise.BENCH, spec) is None
     last_week = dt.datetime.now(dt.UTC) - dt.timedelta(days=7)
     with History(db) as history:
-        history.save_set(simple_set([0.5] * 14, load_kg=spec.load.kg, exercise="bench", started_at=last_week))
-        history.save_set(simple_set([0.5] * 17, load_kg=spec.load.kg, exercise="bench"))  # today: not the target
+        endurance = {"load_kg": spec.load.kg, "exercise": "bench", "plan_text": plan.text}
+        history.save_set(simple_set([0.5] * 14, started_at=last_week, **endurance))
+        history.save_set(simple_set([0.5] * 17, **endurance))  # today: not the target
     assert previous_best(args, Exercise.BENCH, spec) == 14
 
 
@@ -330,7 +353,9 @@ def test_endurance_beats_the_number_from_an_earlier_day_and_a_correction_recheck
     db = tmp_path / "h.sqlite3"
     last_week = dt.datetime.now(dt.UTC) - dt.timedelta(days=7)
     with History(db) as history:
-        history.save_set(simple_set([0.7] * 4, load_unit="kg", started_at=last_week))
+        history.save_set(
+            simple_set([0.7] * 4, load_unit="kg", started_at=last_week, plan_text="endurance 100kg, 1 set")
+        )
     code, out, _ = cli(capsys, "replay", str(DEMO), "--save", "--plan", "endurance 100kg, 2 sets", "--db", str(db))
     assert code == 0 and "your number: 4, beat it: 5" in out
     with History(db) as history:
@@ -339,15 +364,63 @@ def test_endurance_beats_the_number_from_an_earlier_day_and_a_correction_recheck
     code, out, _ = cli(capsys, "correct", "2", "--drop", "1", "--drop", "2", "--drop", "3", "--db", str(db))
     with History(db) as history:
         row = history.get_set(2)
-    assert row.good_reps == 3 and "short of your best (4)" in (row.advice_text or "")
+    assert row.good_reps == 3 and "short of your number (4)" in (row.advice_text or "")
+
+
+def dated(tmp_path: Path, started: dt.datetime) -> Path:
+    """The demo recording as if recorded at ``started`` (its ``started`` metadata)."""
+    lines = DEMO.read_text(encoding="utf-8").splitlines()
+    lines.insert(1, f"# started: {started.isoformat(timespec='seconds')}")
+    path = tmp_path / f"squat_{started:%Y%m%d_%H%M}.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_endurance_beats_last_weeks_number_as_of_the_recordings_own_day(tmp_path, capsys):
+    """The audit: the number was the best ever at the load, a plain AMRAP set saved with --load counted, and a
+    replayed recording from last week was compared with sets of its own day and after. The number is the good reps
+    of the most recent earlier day's endurance set at that lift and load, before the recording's own day."""
+    db = tmp_path / "h.sqlite3"
+    day = (dt.datetime.now().astimezone() - dt.timedelta(days=10)).replace(hour=18, minute=0, second=0, microsecond=0)
+    endurance = {"plan_text": "endurance 100kg, 1 set", "load_unit": "kg"}
+    with History(db) as history:
+        history.save_set(simple_set([0.7] * 12, started_at=day - dt.timedelta(days=14), **endurance))  # best ever
+        history.save_set(simple_set([0.7] * 4, started_at=day - dt.timedelta(days=7), **endurance))  # last week
+        history.save_set(simple_set([0.7] * 20, started_at=day - dt.timedelta(days=3)))  # plain AMRAP at 100 kg
+        history.save_set(simple_set([0.7] * 15, started_at=day - dt.timedelta(hours=1), **endurance))  # same day
+        history.save_set(simple_set([0.7] * 30, **endurance))  # today, after the recording
+    code, out, _ = cli(capsys, "replay", str(dated(tmp_path, day)), "--plan", "endurance 100kg", "--db", str(db))
+    assert code == 0
+    assert "your number: 4, beat it: 5" in out
+    assert "6 good reps at 100 kg: you beat your number (4). Next time: 7." in out
+    # no load: no number, and it says so
+    code, out, _ = cli(capsys, "replay", str(dated(tmp_path, day)), "--plan", "endurance", "--db", str(db))
+    assert "no load, so no number to beat" in out and "that is your number" not in out
+
+
+def test_replaying_a_days_recordings_in_order_takes_the_plans_sets_in_order(tmp_path, capsys):
+    """Without --set, the set number came from today's sets, so replaying last week's two recordings of a
+    "2x5, last AMRAP" plan made both set 1 and the AMRAP set was never reached. It counts the recording's own day."""
+    db = tmp_path / "h.sqlite3"
+    day = (dt.datetime.now().astimezone() - dt.timedelta(days=7)).replace(hour=18, minute=0, second=0, microsecond=0)
+    first, second = dated(tmp_path, day), dated(tmp_path, day + dt.timedelta(minutes=10))
+    plan = ["--plan", "2x5@100kg, last AMRAP", "--save", "--db", str(db)]
+    assert cli(capsys, "replay", str(first), *plan)[0] == 0
+    code, out, _ = cli(capsys, "replay", str(second), *plan)
+    assert code == 0 and "set 2 of 2, AMRAP (5 planned)" in out
+    code, out, _ = cli(capsys, "replay", str(first), *plan)  # the first again: still the day's first set
+    assert "set 1 of 2, fixed 5 reps" in out
+    with History(db) as history:
+        assert [history.get_set(i).set_number for i in (1, 2, 3)] == [1, 2, 1]
 
 
 def test_the_reps_a_gap_hid_are_stored_shown_exported_and_reported(tmp_path, capsys, gap_recording):
     """A set saved from a replay keeps what the rhythm said about a sensor gap: in the history, its export and its
-    report. Adding the rep by hand counts it and settles the unseen one."""
+    report. Adding the rep by hand counts it and settles the unseen one. (As a fixed set of 8 it ends after the gap;
+    as an AMRAP set it stops before it, and the hidden rep is not the set's.)"""
     path, _ = gap_recording
     db = tmp_path / "h.sqlite3"
-    assert cli(capsys, "replay", str(path), "--save", "--db", str(db))[0] == 0
+    assert cli(capsys, "replay", str(path), "--plan", "3x8@60kg", "--set", "3", "--save", "--db", str(db))[0] == 0
     code, out, _ = cli(capsys, "history", "--set", "1", "--db", str(db))
     assert code == 0
     assert "about 1 more made in a sensor gap: unseen, not counted" in out
@@ -364,7 +437,60 @@ def test_the_reps_a_gap_hid_are_stored_shown_exported_and_reported(tmp_path, cap
         corrected = history.get_set(1)
     assert (corrected.rep_count, corrected.unseen_reps) == (reps + 1, 0)  # the added rep settles the unseen one
     code, out, _ = cli(capsys, "history", "--set", "1", "--db", str(db))
-    assert "unseen" not in out
+    assert "made in a sensor gap" not in out and "--add-rep" not in out
+
+
+def test_a_set_that_ended_before_its_first_rep_is_not_saved(tmp_path, capsys):
+    """A failed attempt before the first rep ends the set with no rep counted (the rule stays); the reps the
+    recording goes on with are after the stop. Such a set was saved as 0/0; a set without a rep is not saved."""
+    config = SetConfig.for_lift(Exercise.SQUAT)
+    reps = [RepEvent(i, 3.0 * i, 3.0 * i + 0.8, 3.0 * i + 0.9, 0.6, 1.0, 0.5, 0.0, ()) for i in (1, 2, 3)]
+    stop = SetEnded(0, 1.5, StopReason.FAILED_REP, "attempt stalled after 0.23 m and went back down")
+    result = SessionResult(Exercise.SQUAT, Placement.BAR, config, reps=reps, stop=stop)
+    db = tmp_path / "h.sqlite3"
+    args = Namespace(save=True, db=db, json=False)
+    assert save_result(args, result, make_console()) is None
+    assert "no rep counted (the set ended before its first rep: failed_rep), nothing saved" in capsys.readouterr().out
+    assert not db.exists()
+    result.stop = None  # the same reps in a set that never stopped: saved
+    assert save_result(args, result, make_console()) == 1
+
+
+def test_the_correction_for_a_hidden_rep_names_the_saved_set(tmp_path, capsys, gap_recording):
+    """Saved, the set has an id, and the line after "saved as set N" gives the command with it (no literal SET);
+    unsaved, it says how to get one. Adding more reps than a fixed set's target leaves room for is refused."""
+    path, _ = gap_recording
+    db = tmp_path / "h.sqlite3"
+    assert cli(capsys, "replay", str(path), "--save", "--db", str(db))[0] == 0  # a first set, so that ids differ
+    code, out, _ = cli(capsys, "replay", str(path), "--plan", "3x8@60kg", "--set", "3", "--save", "--db", str(db))
+    assert code == 0 and "SET" not in out
+    assert "saved as set 2 in" in out
+    assert "if you made it, repsense correct 2 --add-rep 1 counts it" in out
+    code, out, _ = cli(capsys, "replay", str(path), "--plan", "3x8@60kg", "--set", "3")
+    assert "SET" not in out and "replay with --save, then repsense correct ID --add-rep 1" in out
+    code, _, err = cli(capsys, "correct", "2", "--add-rep", "2", "--db", str(db))
+    assert code == 2
+    assert err.strip() == (
+        "repsense: error: set 2 is a fixed set of 8 reps: --add-rep 2 would count 9, past its target; nothing was "
+        "changed"
+    )
+    assert cli(capsys, "correct", "2", "--add-rep", "--db", str(db))[0] == 0
+    with History(db) as history:
+        assert (history.get_set(2).rep_count, history.get_set(2).unseen_reps) == (8, 0)
+
+
+def test_reps_a_gap_hid_after_the_stop_are_not_the_sets(tmp_path, capsys, gap_recording):
+    """A fixed set of 5 ends before the gap: the reps the gap hid are not the set's, so nothing offers to add them
+    and the history stores none."""
+    path, _ = gap_recording
+    db = tmp_path / "h.sqlite3"
+    code, out, _ = cli(capsys, "replay", str(path), "--plan", "1x5@60kg", "--save", "--db", str(db))
+    assert code == 0
+    assert "unseen" not in out.split("advice:")[1]
+    assert "(none of them in the set)" in out
+    assert "--add-rep" not in out
+    with History(db) as history:
+        assert history.get_set(1).unseen_reps == 0
 
 
 @pytest.mark.parametrize(

@@ -131,19 +131,39 @@ def test_sets_are_newest_first_and_filter_by_lift_date_and_count(tmp_path):
         assert history.sets()[0].started_at == day + dt.timedelta(days=14)
 
 
-def test_previous_best_is_per_lift_load_and_mode(tmp_path):
+def test_the_endurance_number_is_the_last_earlier_days_endurance_set_at_the_lift_and_load(tmp_path):
+    """Beat last week's number: not the best ever, not a plain AMRAP set at the load, not a set of the same day."""
     lb225 = 225 * 0.45359237
+    endurance = {"plan_text": "endurance 225lb, 2 sets", "load_unit": "lb"}
+    today = dt.datetime(2026, 11, 25, 18, 0).astimezone()
+    week = dt.timedelta(days=7)
     with History(tmp_path / "h.sqlite3") as history:
-        assert history.previous_best("bench", lb225, "amrap") is None
-        first = history.save_set(record([0.5] * 12, exercise="bench", load_kg=lb225, load_unit="lb"))
-        history.save_set(record([0.5] * 14, exercise="bench", load_kg=lb225, load_unit="lb"))
-        history.save_set(record([0.5] * 20, exercise="bench", load_kg=110.0))  # another load
-        history.save_set(record([0.5] * 20, exercise="squat", load_kg=lb225))  # another lift
-        history.save_set(record([0.5] * 5, exercise="bench", load_kg=lb225, mode="fixed", target_reps=5))
-        assert history.previous_best("bench", 102.0582, "amrap") == 14
-        assert history.previous_best("bench", lb225, "amrap", before_set_id=first + 1) == 12
-        assert history.previous_best("bench", lb225, "fixed") == 5
-        assert history.get_set(first).load_text == "225 lb"
+        assert history.endurance_number("bench", lb225, before=today) is None
+        history.save_set(record([0.5] * 20, exercise="bench", load_kg=lb225, started_at=today - 3 * week, **endurance))
+        history.save_set(record([0.5] * 12, exercise="bench", load_kg=lb225, started_at=today - week, **endurance))
+        second = today - week + dt.timedelta(minutes=10)
+        history.save_set(record([0.5] * 9, exercise="bench", load_kg=lb225, started_at=second, **endurance))
+        history.save_set(
+            record([0.5] * 30, exercise="bench", load_kg=lb225, started_at=today - 2 * dt.timedelta(days=1))
+        )
+        history.save_set(
+            record(
+                [0.5] * 25,
+                exercise="bench",
+                load_kg=110.0,
+                started_at=today - dt.timedelta(days=2),
+                plan_text="endurance 110kg, 1 set",
+            )
+        )  # another load
+        history.save_set(
+            record([0.5] * 25, exercise="squat", load_kg=lb225, started_at=today - dt.timedelta(days=2), **endurance)
+        )  # another lift
+        history.save_set(record([0.5] * 40, exercise="bench", load_kg=lb225, started_at=today, **endurance))  # today
+        midnight = today.replace(hour=0)
+        # last week's day: the better of its two sets; the plain AMRAP set 2 days ago and today's set do not count
+        assert history.endurance_number("bench", 102.0582, before=midnight) == 12
+        assert history.endurance_number("bench", lb225, before=midnight - 2 * week) == 20
+        assert history.endurance_number("bench", lb225, before=midnight - 4 * week) is None
 
 
 def test_profile_points_are_load_and_best_velocity_of_sets_with_a_load(tmp_path):

@@ -88,3 +88,33 @@ def test_r2_is_a_fraction_and_e1rm_is_on_the_line(points):
     if profile.e1rm_kg is not None:
         assert profile.slope < 0 and profile.e1rm_kg > 0
         assert profile.velocity_at(profile.e1rm_kg) == pytest.approx(0.15, abs=1e-6)
+
+
+def test_a_poor_fit_keeps_its_line_but_gives_no_e1rm():
+    """The audit: r² 0.021 extrapolated to an e1RM of 1323.62 kg. Below r² 0.5 the line stays, the e1RM goes."""
+    points = [(60.0, 0.70), (90.0, 0.55), (100.0, 0.75), (140.0, 0.62), (102.06, 0.72)]
+    profile = fit_profile(points, Exercise.SQUAT)
+    assert profile.r2 < 0.5 and profile.slope < 0
+    assert profile.e1rm_kg is None and profile.extrapolated_kg is not None
+    assert profile.no_e1rm_why() == f"the fit is too poor to extrapolate (r² {profile.r2:.2f}, below 0.50)"
+    assert profile.describe().startswith("squat: no e1RM, the fit is too poor")
+
+
+def test_an_implausible_e1rm_is_refused():
+    # a good line, but every set far below half the 1RM it predicts: 0.9 - 0.002 x load reaches 0.30 m/s at 300 kg
+    light = fit_profile([(40, 0.82), (50, 0.80), (60, 0.78)], Exercise.SQUAT)
+    assert light.r2 == pytest.approx(1.0) and light.extrapolated_kg == pytest.approx(300.0)
+    assert light.e1rm_kg is None
+    assert light.no_e1rm_why() == (
+        "the line gives 300 kg at 0.30 m/s, over twice the heaviest load of these sets (60 kg): not a plausible 1RM"
+    )
+    # the line reaches the minimal velocity below a load that was lifted: that load is the least a 1RM can be
+    below = fit_profile([(100, 0.5), (110, 0.4), (120, 0.3), (150, 0.28)], Exercise.SQUAT)
+    assert below.extrapolated_kg is not None and below.extrapolated_kg < 150
+    assert below.e1rm_kg is None and "below the heaviest load of these sets (150 kg)" in (below.no_e1rm_why() or "")
+
+
+def test_the_refusal_names_loads_as_the_lifter_gave_them():
+    lb225 = 225 * 0.45359237
+    with pytest.raises(ConfigError, match="have 2: 100 kg, 225 lb"):
+        fit_profile([(100.0, 0.6), (lb225, 0.5)], Exercise.SQUAT, lambda kg: "225 lb" if kg > 101 else "100 kg")

@@ -98,6 +98,27 @@ def test_inactivity_ends_the_set_at_a_time_that_does_not_depend_on_ticks():
     assert c.tick(30.0) is None, "a set ends once"
 
 
+def test_the_inactivity_timer_restarts_when_data_comes_back_after_a_gap():
+    """A lifter who lifts through a 3.6 s gap is not timed out by it: no rep can be seen while no data comes."""
+    c = SetController(SetConfig.for_lift(Exercise.SQUAT, mode=SetMode.FIXED, target_reps=10, inactivity_s=10.0))
+    c.feed(rep(8, 0.6, 0.6, t=100.0))  # detected at 100.1
+    assert c.feed(GapEvent(103.0, 3.6)) is None  # data back at 106.6
+    assert c.tick(112.0) is None, "10 s after the last rep, but only 5.4 s of seen time"
+    assert c.feed(rep(9, 0.6, 0.6, t=113.0)) is None
+    assert c.phase == SetPhase.LIFTING
+    ended = c.tick(200.0)
+    assert ended is not None and ended.t_s == pytest.approx(113.1 + 10.0)
+
+
+def test_a_gap_after_the_inactivity_deadline_does_not_undo_it():
+    """The deadline fell before the gap began: the set ended then, whether or not a tick came in between."""
+    c = SetController(SetConfig.for_lift(Exercise.SQUAT, inactivity_s=8.0))
+    c.feed(rep(1, 0.6, 0.6, t=10.0))
+    ended = c.feed(GapEvent(20.0, 3.0))
+    assert ended is not None and ended.reason == StopReason.INACTIVITY
+    assert ended.t_s == pytest.approx(10.1 + 8.0)
+
+
 def test_no_inactivity_stop_before_the_first_rep():
     c = SetController(SetConfig.for_lift(Exercise.SQUAT))
     assert c.tick(1000.0) is None
