@@ -140,11 +140,12 @@ class RepPipeline:
         self.last_seen_s = float(block.t_s[-1])
         # Some sensors send (0, 0, 0) until they are awake, or for a reading they lost. No accelerometer reads
         # exactly that (gravity and noise see to it), so such a sample is taken as lost.
-        read = np.any(block.acc_g != 0.0, axis=1)
-        t_s, acc_g = block.t_s[read], block.acc_g[read]
-        gyro = block.gyro_dps[read] if self._has_gyro and block.gyro_dps is not None else None
-        if len(t_s) == 0:
-            return []
+        t_s, acc_g, gyro = block.t_s, block.acc_g, block.gyro_dps if self._has_gyro else None
+        read = np.any(acc_g != 0.0, axis=1)
+        if not read.all():
+            t_s, acc_g, gyro = t_s[read], acc_g[read], None if gyro is None else gyro[read]
+            if len(t_s) == 0:
+                return []
         if self._glitch is None:
             return self._resampled(t_s, acc_g if gyro is None else np.hstack([acc_g, gyro]), None)
         return self._decided(self._glitch.feed(t_s, acc_g, gyro))
