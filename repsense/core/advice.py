@@ -156,18 +156,6 @@ def _step(load: Load, increment: float | None) -> float:
     return step
 
 
-def _loadable(n: int, step: float, unit: WeightUnit) -> Load:
-    # n x step, with float noise removed (0.1 x 3 would print as 0.30000000000000004)
-    return Load(round(max(n, 1) * step, 6), unit)
-
-
-def round_to_plates(load: Load, increment: float | None = None) -> Load:
-    """The nearest load made of whole plate steps of ``increment`` (in the load's unit; default 2.5 kg or 5 lb in
-    total), never less than one step. Within half a step of ``load`` whenever ``load`` is at least half a step."""
-    step = _step(load, increment)
-    return _loadable(math.floor(load.value / step + 0.5), step, load.unit)
-
-
 def steps_from(load: Load, k: int, increment: float | None = None) -> Load:
     """Today's ``load`` plus ``k`` plate steps (minus, for negative ``k``), never below one step (nor below ``load``
     when that is lighter still).

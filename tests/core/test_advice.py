@@ -17,7 +17,6 @@ from repsense.core.advice import (
     good_rep_count,
     good_reps,
     load_for_reps,
-    round_to_plates,
     session_advice,
     step_down,
     step_up,
@@ -142,7 +141,7 @@ def test_other_plate_steps():
     assert amrap_advice(5, 8, Load(100, KG), increment=1.0).next_load == Load(101, KG)
     assert amrap_advice(5, 10, Load(100, KG), increment=1.0).next_load == Load(110, KG)
     with pytest.raises(ConfigError):
-        round_to_plates(Load(100, KG), increment=0.0)
+        step_up(Load(100, KG), increment=0.0)
 
 
 @given(
@@ -186,25 +185,6 @@ def test_amrap_advice_invariants(planned, good, value, unit):
 # -- plates -----------------------------------------------------------------------------------------------------------
 
 
-def is_loadable(value: float, step: float) -> bool:
-    n = value / step
-    return abs(n - round(n)) < 1e-9 and round(n) >= 1
-
-
-@given(value=st.floats(0.01, 2000), unit=st.sampled_from([KG, LB]), step=st.sampled_from([None, 0.5, 1.0, 1.25]))
-def test_round_to_plates_is_loadable_and_within_half_a_step(value, unit, step):
-    load = Load(value, unit)
-    inc = DEFAULT_INCREMENT[unit] if step is None else step
-    rounded = round_to_plates(load, step)
-    assert rounded.unit == unit
-    assert is_loadable(rounded.value, inc)
-    if value >= inc / 2:
-        assert abs(rounded.value - value) <= inc / 2 + 1e-9
-    else:
-        assert rounded.value == inc  # never an empty bar's worth of nothing
-    assert round_to_plates(rounded, step) == rounded
-
-
 def whole_steps_from(value: float, load: float, step: float) -> bool:
     """``value`` is ``load`` plus or minus whole plate steps (the lifter's own grid)."""
     n = (value - load) / step
@@ -222,11 +202,6 @@ def test_a_step_is_exactly_one_step_on_the_lifters_own_grid(value, unit):
 
 
 def test_plate_examples():
-    assert round_to_plates(Load(101.2, KG)) == Load(100, KG)
-    assert round_to_plates(Load(101.3, KG)) == Load(102.5, KG)
-    assert round_to_plates(Load(227.4, LB)) == Load(225, LB)
-    assert round_to_plates(Load(0.3, KG)) == Load(2.5, KG)
-    assert round_to_plates(Load(100.3, KG), 0.1) == Load(100.3, KG)
     assert step_up(Load(101, KG)) == Load(103.5, KG)  # 101 kg was loaded, so 101 + 2.5 can be
     assert step_down(Load(101, KG)) == Load(98.5, KG)
     assert step_down(Load(3, KG)) == Load(2.5, KG)  # never below one step
