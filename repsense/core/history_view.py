@@ -36,6 +36,12 @@ def _mcv(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}"
 
 
+def _best_mcv(row: SetRow) -> str:
+    """The set's best MCV; from a wrist sensor it is an estimate, marked "~"."""
+    text = _mcv(row.best_mcv_m_s)
+    return f"~{text}" if text and row.placement == "wrist" else text
+
+
 def _plan_cell(row: SetRow) -> str:
     if row.plan_text:
         return row.plan_text + ("" if row.set_number is None else f" #{row.set_number}")
@@ -56,7 +62,7 @@ def print_set(out: Console, row: SetRow) -> None:
     out.print(f"set {row.id}: {row.exercise}{load}, {_plan_cell(row)}, {_local(row.started_at)}", markup=False)
     stop = f"stopped after rep {row.stop_rep}: {row.stop_detail or row.stop_reason}" if row.stop_rep else "no stop"
     out.print(
-        f"{row.rep_count} reps, {row.good_reps} good; best MCV {_mcv(row.best_mcv_m_s) or '-'} m/s, "
+        f"{row.rep_count} reps, {row.good_reps} good; best MCV {_best_mcv(row) or '-'} m/s, "
         f"VL at stop {_vl_at_stop(row)}; {stop}",
         markup=False,
     )
@@ -106,7 +112,7 @@ def print_history(out: Console, rows: list[SetRow], path: Path) -> None:
             row.load_text,
             _plan_cell(row),
             f"{row.rep_count}/{row.good_reps}" + ("*" if row.corrected_at else ""),
-            _mcv(row.best_mcv_m_s),
+            _best_mcv(row),
             _vl_at_stop(row),
             row.advice_text or "",
         )
@@ -115,6 +121,8 @@ def print_history(out: Console, rows: list[SetRow], path: Path) -> None:
     wide.print(table)
     if any(r.corrected_at for r in rows):
         out.print("* corrected by hand (repsense correct)")
+    if any(r.placement == "wrist" and r.best_mcv_m_s is not None for r in rows):
+        out.print("~ estimated from a wrist sensor")
 
 
 def _reps_words(idxs: list[int]) -> str:

@@ -536,3 +536,19 @@ def test_dropping_a_rep_after_the_stop_says_it_did_not_count_anyway(saved, capsy
     assert "did not count" not in out
     code, out, _ = cli(capsys, "correct", "2", "--drop", "4", "--drop", "8", "--drop", "9", "--db", str(saved))
     assert "rep 4 was dropped already; reps 8, 9 came after the stop (rep 6): they did not count anyway" in out
+
+
+def test_a_wrist_sets_best_mcv_is_marked_as_an_estimate(tmp_path, capsys):
+    """On the wrist velocity is an estimate (README); the history showed it as if measured on the bar."""
+    db = tmp_path / "h.sqlite3"
+    wrist = ROOT / "sample_recordings" / "curl_wrist_50hz_nogyro.csv"
+    assert main(["replay", str(wrist), "--save", "--db", str(db)]) == 0
+    assert main(["replay", str(DEMO), "--save", "--db", str(db)]) == 0
+    capsys.readouterr()
+    code, out, _ = cli(capsys, "history", "--db", str(db))
+    assert code == 0
+    curl = next(line for line in out.splitlines() if " curl " in line)
+    squat = next(line for line in out.splitlines() if " squat " in line)
+    assert "~0." in curl and "~" not in squat and "~ estimated from a wrist sensor" in out
+    code, out, _ = cli(capsys, "history", "--set", "1", "--db", str(db))
+    assert "best MCV ~0." in out
