@@ -67,7 +67,8 @@ BAD_FORM_FLAGS = frozenset(str(f) for f in FORM_BREAKERS)
 
 @dataclass(frozen=True, slots=True)
 class ReportRep:
-    """One rep as the report shows it. Velocities and range are None for a rep added by hand (nothing measured)."""
+    """One rep as the report shows it. Velocities and range are None for a rep added by hand, or counted with no
+    velocity (``no_velocity``, on the wrist): nothing measured."""
 
     index: int
     t_start_s: float | None

@@ -97,7 +97,8 @@ def velocity_figure(report: SetReport) -> Figure | None:
         mcv = rep.mean_velocity_m_s
         if mcv is None:
             ax.bar(x, top * 0.12, color="white", edgecolor="#555", linestyle="--", linewidth=1.2, alpha=alpha)
-            ax.text(x, top * 0.13, "added\nby hand", ha="center", va="bottom", fontsize=FONT - 2, alpha=alpha)
+            label = "added\nby hand" if rep.added_by_user else "no\nvelocity"
+            ax.text(x, top * 0.13, label, ha="center", va="bottom", fontsize=FONT - 2, alpha=alpha)
             continue
         colour = "#bbbbbb" if rep.struck_out else VL_CMAP(norm(rep.velocity_loss or 0.0))
         remark = _short_flags(rep)

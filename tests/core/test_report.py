@@ -394,3 +394,13 @@ def test_report_help_gives_its_own_default_set(capsys):
         main(["report", "--help"])
     help_text = " ".join(capsys.readouterr().out.split())
     assert "(default: 1: a report comes after the set)" in help_text and "next one today" not in help_text
+
+
+def test_reps_with_no_velocity_are_drawn_and_named_as_such_not_as_added_by_hand():
+    """A wrist set of an ``other`` lift: its reps have no velocity, and the figure said they were added by hand."""
+    report = report_from_session(replay_of(SAMPLES / "curl_wrist_50hz_nogyro.csv", Exercise.OTHER, Placement.WRIST))
+    assert [r.mean_velocity_m_s for r in report.reps] == [None] * 10
+    texts = [t.get_text() for t in figures(report)["velocity"].axes[0].texts]
+    assert texts.count("no\nvelocity") == 10 and not any("added" in t for t in texts)
+    html = render_html(report, {})
+    assert "the wrist cannot time this lift" in html and "added by hand" not in html
