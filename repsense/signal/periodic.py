@@ -255,7 +255,9 @@ class PeriodicRepCounter:
                 )
                 if float(around.sum()) / fs < cfg.min_rise_m:
                     continue  # the wrist hardly rose: a sway or a fidget, not a curl
-            events.append(self._rep(trough, q, self._rise(trough, q), detected_at))
+            # Only a curl's concentric can be timed (see _rep): other lifts' rises would be thrown away.
+            rising = self._rise(trough, q) if cfg.lockout_at_top else st.window_v[:0]
+            events.append(self._rep(trough, q, rising, detected_at))
         return events
 
     def _polarity(self, z: np.ndarray) -> float:
