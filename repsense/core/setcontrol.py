@@ -210,10 +210,15 @@ class SetController:
     def _target_reached(self) -> list[tuple[StopReason, str]]:
         """A fixed set's target, reached by the reps counted and those a sensor gap hid."""
         done = self.rep_count + self.unseen
-        if done < (self.config.target_reps or 0):
+        if self.config.target_reps is None or done < self.config.target_reps:
             return []
-        hidden = f" ({self.unseen} unseen in a sensor gap)" if self.unseen else ""
-        return [(StopReason.TARGET_REACHED, f"{done} of {self.config.target_reps} reps done{hidden}")]
+        target = self.config.target_reps
+        if done > target:  # the rhythm's guess of the hidden reps overshot: the target is what was done
+            detail = f"all {target} reps done ({self.rep_count} counted, about {self.unseen} unseen in a sensor gap)"
+        else:
+            hidden = f" ({self.unseen} unseen in a sensor gap)" if self.unseen else ""
+            detail = f"{done} of {target} reps done{hidden}"
+        return [(StopReason.TARGET_REACHED, detail)]
 
     def _end(self, reasons: list[tuple[StopReason, str]], t_s: float) -> SetEnded | None:
         if not reasons:

@@ -157,6 +157,15 @@ def test_reps_a_gap_hid_complete_a_fixed_set_without_being_counted():
     assert (c.rep_count, c.unseen) == (4, 1)
 
 
+def test_a_fixed_set_whose_hidden_reps_overshoot_its_target_says_the_target_was_done_not_more():
+    """Eight counted, then the rhythm says three were hidden: "11 of 10 reps done" would be a count nobody made."""
+    c = SetController(SetConfig.for_lift(Exercise.SQUAT, mode=SetMode.FIXED, target_reps=10))
+    feed_mcvs(c, [0.7] * 8)
+    ended = c.feed(UnseenRepsEvent(10.0, 6.0, 3, 2.0, 30.0))
+    assert ended is not None and ended.reason == StopReason.TARGET_REACHED
+    assert ended.detail == "all 10 reps done (8 counted, about 3 unseen in a sensor gap)"
+
+
 def test_the_reps_a_gap_hid_may_be_the_last_of_a_fixed_set():
     c = SetController(SetConfig.for_lift(Exercise.SQUAT, mode=SetMode.FIXED, target_reps=5))
     feed_mcvs(c, [0.7, 0.7, 0.7])
