@@ -46,6 +46,8 @@ MCV_TOLERANCE = {"witmotion": 0.05, "metamotion": 0.05, "polar": 0.01, "nus": 0.
 #: to 0.03 m/s at 8x, enough to move a velocity-loss stop that sits near 20 % by a rep. A MetaMotion also sends
 #: one sample per notification, 800 a second at 8x through bumble's Python stack on the pipeline's event loop.
 SET_SPEED = {"metamotion": 4.0, "witmotion": 4.0}
+#: The profiles whose samples carry no timestamps.
+ARRIVAL_TIMED = {"metamotion", "witmotion"}
 
 
 @pytest.fixture(scope="module")
@@ -132,8 +134,14 @@ def test_a_whole_set_over_ble_gives_the_reps_of_a_replay(profile: str, squat: Sa
     # And the set itself is the set in the file: same reps up to the stop, same stop, velocities close.
     reference = replay(squat, squat_session())
     assert reference.stop is not None and result.stop is not None
-    assert result.stop.rep == reference.stop.rep == len(result.reps) == 6
+    assert reference.stop.rep == 6
+    assert result.stop.rep == len(result.reps)
     assert result.stop.reason == reference.stop.reason
+    if profile in ARRIVAL_TIMED:
+        # Rep 6 sits at 20 % velocity loss: on a busy host the jitter can move the stop by a rep, never more.
+        assert abs(result.stop.rep - reference.stop.rep) <= 1
+    else:
+        assert result.stop.rep == reference.stop.rep
     mcv = np.array([r.mean_velocity_m_s for r in result.reps])
     ref = np.array([r.mean_velocity_m_s for r in reference.reps[: len(mcv)]])
     assert np.max(np.abs(mcv - ref)) < MCV_TOLERANCE[profile]
@@ -213,11 +221,15 @@ def test_a_sensor_gone_for_good_ends_the_set_and_keeps_the_recording(squat: Samp
     live = asyncio.run(run())
     assert live.outcome.ended_by is EndReason.GAVE_UP
     recording = read_recording(record)
-    assert 13.0 < recording.samples.t_s[-1] - recording.samples.t_s[0] < 15.0  # everything up to the drop
+    # Everything up to the drop at 14 s, less what was still in flight (on a busy host, up to a second or two).
+    received = len(recording.samples)
+    assert 11.0 < recording.samples.t_s[-1] - recording.samples.t_s[0] < 15.0
+    assert np.allclose(recording.samples.acc_g, squat.slice(0, received).acc_g, atol=1e-3)  # Polar sends mg
     assert any(note.startswith("gap: link lost") for _, note in recording.annotations)
     again = replay(recording.samples, squat_session("ble"))
     assert again.to_json()["reps"] == live.outcome.result.to_json()["reps"]
-    assert len(again.reps) == 2  # the two reps before the drop at 14 s
+    # The reps of the file up to where the link dropped: 1 or 2 (the second rep is known at 13.4 s).
+    assert len(again.reps) == len(replay(squat.slice(0, received), squat_session()).reps) >= 1
 
 
 @pytest.mark.parametrize(
