@@ -83,6 +83,8 @@ class SegmenterConfig:
     quiet_mean_accel_m_s2: float = 0.08
     quiet_mean_rate_hz: float = 50.0
     flat_range_g: float = 0.04  # before calibration: still means the smoothed reading varies less than this
+    unsettled_rest_g: float = 0.08  # ... and is this close to 1 g (an accelerometer's bias and scale error)
+    unsettled_quiet_s: float = 0.16  # ... for this long: a rest, whatever the integral says
     zupt_max_velocity_m_s: float = 0.12
     # Quiet (no acceleration) also describes a bar moving at constant speed, so a quiet stretch only anchors
     # velocity when the integral says it is slow. But no lift keeps a steady speed for a whole second: a quiet
@@ -125,6 +127,8 @@ class SegmenterState:
     block_n: int = 0
     block_i: int = 0
     flat_long: bool = False
+    still_recent: bool = False  # the last half second's 0.1 s means within still_range_g, not turning
+    began_still: bool = False  # the stream's first quarter second ended flat, near 1 g: it began at rest
     block_ups: list[tuple[float, float, float]] = field(default_factory=list)  # "up" at each block's end
     new_rest: bool = False
     rest_s: float = 0.0  # for the concentric being finished: how long the bar has rested, ...
@@ -214,6 +218,7 @@ class RepSegmenter:
         gravity = STANDARD_GRAVITY_M_S2
         n_quiet = max(1, round(cfg.quiet_time_s * cfg.rate_hz))
         n_long = max(n_quiet, round(cfg.long_quiet_s * cfg.rate_hz))
+        n_unsettled = max(n_quiet, round(cfg.unsettled_quiet_s * cfg.rate_hz))
         n_block = max(1, round(0.1 * cfg.rate_hz))
         aq, vz, v_on = cfg.quiet_accel_m_s2, cfg.zupt_max_velocity_m_s, cfg.v_on_m_s
         history_len = round((cfg.max_concentric_s + cfg.pre_history_s + 1.0) * cfg.rate_hz)
@@ -234,7 +239,9 @@ class RepSegmenter:
         if not st.started:
             st.started = True
             if not cal.known:
-                cal.start(float(s_g[0]))
+                # The first reading is 1 g, if the bar is still; a stream begun mid-rep starts from the nominal.
+                first = float(s_g[0])
+                cal.start(first if abs(first - 1.0) < cfg.unsettled_rest_g else 1.0)
             st.nonpos_t = st.nonneg_t = float(t_s[0])
 
         # Calibration-free flatness: the smoothed reading's range over the last quiet_time_s, for every sample.
@@ -272,13 +279,17 @@ class RepSegmenter:
                 quiet = -aq < a_smooth < aq and (abs(st.recent_a_sum) < mean_limit or st.phase == Phase.UP)
             else:
                 # Until the calibration has seen stillness, any offset in it would hide every quiet moment:
-                # judge quiet by the reading being flat instead.
-                quiet = flat_now
+                # judge quiet by the reading being flat instead, and near 1 g (a steady push or brake is flat
+                # too, but reads 0.1-0.3 g off it). A stream that did not begin at rest (recording started
+                # mid-rep) also needs half a second still: the steady middle of a descent is flat for a while.
+                quiet = flat_now and (st.began_still or st.still_recent) and abs(s_smooth - 1.0) < cfg.unsettled_rest_g
             was_anchored = st.anchored_last
             st.anchored_last = False
             if st.warmup < n_window:
                 st.warmup += 1  # the window is not full yet (start, or after a gap): nothing is quiet
                 quiet = False
+                if st.warmup == n_window and not settled:
+                    st.began_still = flat_now and abs(s_smooth - 1.0) < cfg.unsettled_rest_g
             if quiet:
                 st.quiet_count += 1
             else:
@@ -311,10 +322,12 @@ class RepSegmenter:
                 # the calibrated test cannot recognise, because the bias projects differently here.
                 recent = [(st.block_i - j) % nb for j in range(1, n_rest_blocks + 1)]
                 ox, oy, oz = ups[recent[-1]]
-                st.new_rest = (
+                st.still_recent = (
                     max(means[j] for j in recent) - min(means[j] for j in recent) < cfg.still_range_g
                     and ox * ux + oy * uy + oz * uz > COS_3_DEG
-                    and all(qx * ux + qy * uy + qz * uz < COS_15_DEG for qx, qy, qz in st.cal_orientations)
+                )
+                st.new_rest = st.still_recent and all(
+                    qx * ux + qy * uy + qz * uz < COS_15_DEG for qx, qy, qz in st.cal_orientations
                 )
             zupt_residual = None
             qc = st.quiet_count
@@ -326,14 +339,21 @@ class RepSegmenter:
                     or qc >= n_long
                     # Not calibrated yet (the stream began mid-motion, say): a flat reading is a rest whatever
                     # the integral says, or a wrong first guess could keep the calibration from ever starting.
-                    or (not settled and qc >= 2 * n_quiet)
+                    # After the first rest the integral runs from a true zero: it decides again.
+                    or (not settled and qc >= n_unsettled and st.last_anchor_t == -math.inf)
                 )
             ) or (flat_now and ((st.flat_long and t - st.last_cal_t > cfg.stale_calibration_s) or st.new_rest)):
                 zupt_residual = st.v
                 st.v = 0.0
                 st.anchored_last = True
                 n_move = st.move_n
-                if not was_anchored and n_min_move <= n_move <= n_max_move and not st.move_hole:
+                # A movement's mean is 1 g only from rest to rest: not the first of a stream begun mid-motion.
+                if (
+                    not was_anchored
+                    and n_min_move <= n_move <= n_max_move
+                    and not st.move_hole
+                    and st.last_anchor_t > -math.inf
+                ):
                     cal.add(
                         st.move_s / n_move,
                         st.move_ux / n_move,
@@ -443,11 +463,13 @@ class RepSegmenter:
         return events
 
     def flush(self, last_seen_s: float) -> list[RepEvent | FailedRepEvent]:
-        """End of stream: a concentric still rising that has already risen enough counts as a rep."""
+        """End of stream: a concentric still rising counts as a rep only if it has already risen as far as a full
+        rep of the set. Less is a rep cut off by the end of the data (a sensor unplugged, a link lost for good),
+        not a short one: it would end the set on a range of motion the lifter never stopped at."""
         st = self.state
         events: list[RepEvent | FailedRepEvent] = []
         if st.phase == Phase.UP and st.history:
-            self._finish_concentric(0.0, st.history[-1][0], last_seen_s, events)
+            self._finish_concentric(0.0, st.history[-1][0], last_seen_s, events, cut_off=True)
         return events
 
     def _start_concentric(self) -> None:
@@ -471,7 +493,13 @@ class RepSegmenter:
         st.crossed_t = None
 
     def _finish_concentric(
-        self, residual_m_s: float, t_now: float, seen: float, events: list[RepEvent | FailedRepEvent]
+        self,
+        residual_m_s: float,
+        t_now: float,
+        seen: float,
+        events: list[RepEvent | FailedRepEvent],
+        *,
+        cut_off: bool = False,
     ) -> None:
         """Close the concentric: model the velocity drift, remove it, then find the lowest point, lockout and ROM.
 
@@ -520,6 +548,9 @@ class RepSegmenter:
         st.t_b = start_t
         st.v_peak = max(st.v_peak, max(corrected[first:], default=0.0))
         st.end_p = pp[end_i]
+        reference = self._reference_rom()
+        if cut_off and reference is not None and rise < cfg.short_rom_fraction * reference:
+            return
         self._end_concentric(end_t, rise, seen, events)
 
     def _locate(self, tt: list[float], vv: list[float], first: int) -> tuple[float, float, float, int]:

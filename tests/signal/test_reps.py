@@ -178,6 +178,43 @@ def test_a_rise_without_a_descent_after_a_gap_does_not_stall_the_set(exercise, s
     assert sum(e.t_start_s > gap_end for e in reps) >= 2
 
 
+def test_data_that_ends_mid_rise_does_not_make_a_short_rep():
+    """The sensor unplugged half way up rep 4: that rise is no rep, and no short one (it stopped an AMRAP on a
+    "clearly short" range of motion the lifter never stopped at, and was saved as the set's best rep)."""
+    sim = simulate_set(clean(Exercise.SQUAT, n_good_reps=6), seed=4)
+    rep4 = sim.truth.reps[3]
+    mid_rise = int(np.searchsorted(sim.samples.t_s, (rep4.t_start_s + rep4.t_end_s) / 2))
+    _, reps = run(dataclasses.replace(sim, samples=sim.samples.slice(0, mid_rise)))
+    assert len(reps) == 3
+    assert not any(RepFlag.SHORT_ROM in rep.flags for rep in reps)
+    # Cut just after lockout instead, the rep is whole: it still counts, even before its lockout was seen.
+    at_top = int(np.searchsorted(sim.samples.t_s, rep4.t_end_s + 0.02))
+    _, reps = run(dataclasses.replace(sim, samples=sim.samples.slice(0, at_top)))
+    assert len(reps) == 4 and not any(RepFlag.SHORT_ROM in rep.flags for rep in reps)
+
+
+@pytest.mark.parametrize("exercise", [Exercise.DEADLIFT, Exercise.SQUAT])
+@pytest.mark.parametrize("phase", [0.1, 0.3, 0.9])
+def test_a_recording_begun_mid_rep_measures_the_reps_after_it(exercise, phase):
+    """Recording began (or the sensor connected) part way through rep 1's cycle: in its concentric (0.1), at the
+    top (0.3) or at the bottom (0.9). The calibration took the first reading, mid-push, for 1 g and fitted the
+    steady brake at lockout as a rest: the next rep read 1006 m of ROM at 10 m/s, or none were counted. Now the
+    reps after it count, measured as in the whole recording. (Begun just as a descent starts, 0.5-0.7 here, it
+    can still go wrong: a steady descent within 0.08 g of 1 g for half a second looks like a rest.)"""
+    sim = simulate_set(clean(Exercise(exercise), n_good_reps=5), seed=6)
+    first, second = sim.truth.reps[0], sim.truth.reps[1]
+    begin = first.t_start_s + phase * (second.t_start_s - first.t_start_s)
+    samples = sim.samples.slice(int(np.searchsorted(sim.samples.t_s, begin)), len(sim.samples))
+    _, reps = run(dataclasses.replace(sim, samples=samples))
+    later = [r for r in sim.truth.reps if r.t_start_s > begin + 1.5]
+    assert len(later) <= len(reps) <= len(later) + 1
+    for truth in later:
+        rep = min(reps, key=lambda r: abs(r.t_end_s - truth.t_end_s))
+        assert abs(rep.t_end_s - truth.t_end_s) < 0.2
+        assert rep.rom_m == pytest.approx(truth.rom_m, abs=0.06)
+        assert rep.mean_velocity_m_s == pytest.approx(truth.mean_velocity_m_s, abs=0.05)
+
+
 def test_velocity_loss_is_against_the_best_rep_so_far():
     sim = simulate_set(clean(Exercise.SQUAT, n_good_reps=8, fatigue_per_rep_frac=0.05), seed=3)
     _, reps = run(sim)
