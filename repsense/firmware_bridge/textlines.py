@@ -463,7 +463,10 @@ class TextLineDecoder:
         if self._held:
             candidate = self._unwrap(value, unit, self._held[-1])
             line = _Timed(values, arrival_s, candidate.dev_s, candidate.raw, candidate.wraps)
-            if 0 < line.dev_s - self._held[-1].dev_s <= jump:
+            # A line before the jump can never follow on from it, so the bound may be as wide as the jump itself:
+            # then a stream whose every step is large (a rate not yet known, s read for ms) is not refused.
+            jumped_s = self._held[0].dev_s - (self._last_dev_s or 0.0)
+            if 0 < line.dev_s - self._held[-1].dev_s <= max(jump, jumped_s):
                 self._held.append(line)
                 if len(self._held) < _CONFIRM_LINES:
                     return []

@@ -365,9 +365,7 @@ def test_a_jump_no_line_confirms_is_dropped_at_the_end() -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(
-    hits=st.lists(st.tuples(st.integers(10, 299), st.integers(0, 3), st.sampled_from("0123456789-.")), max_size=4)
-)
+@given(hits=st.lists(st.tuples(st.integers(10, 299), st.integers(0, 3), st.sampled_from("0123456789-.")), max_size=4))
 def test_no_corrupted_time_character_moves_the_lines_around_it(hits: list[tuple[int, int, str]]) -> None:
     lines = _numbered(300)
     for line, position, char in hits:
@@ -379,3 +377,11 @@ def test_no_corrupted_time_character_moves_the_lines_around_it(hits: list[tuple[
     # The clock is the first line's: every untouched line keeps its time, and few are lost.
     np.testing.assert_allclose(block.t_s[clean], 0.01 * index[clean], atol=1e-9)
     assert clean.sum() >= 300 - len(hit) * 6
+
+
+def test_steps_of_seconds_from_the_start_are_not_taken_for_jumps() -> None:
+    """ms read as s (``--time-unit s``): every step is 10 s, more than any bound before a step is known."""
+    decoder = TextLineDecoder(time_unit="s")
+    block = _decode(decoder, ["".join(_numbered(50)).encode()])
+    assert (len(block), decoder.stats.time_jumps) == (50, 0)
+    np.testing.assert_allclose(np.diff(block.t_s), 10.0)
