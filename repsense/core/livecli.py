@@ -20,6 +20,7 @@ from repsense.core.view import make_console, warn_not_a_bar
 from repsense.errors import ConfigError
 from repsense.events import Exercise
 from repsense.firmware_bridge.links import Link, SerialLink, WireFormat
+from repsense.firmware_bridge.plausible import DoubtKind
 from repsense.firmware_bridge.streams import TextOptions
 
 
@@ -79,7 +80,16 @@ def run_live(
                 link = SerialLink(args.port, args.baud, WireFormat(args.format), time_scale=args.speed, text=text)
             else:
                 link = make_ble_link(args, virtual, text)
-            live = LiveSession(link, session, display, record=args.record, metadata=metadata, give_up_s=args.give_up)
+            live = LiveSession(
+                link,
+                session,
+                display,
+                record=args.record,
+                metadata=metadata,
+                give_up_s=args.give_up,
+                time_scale=args.speed,
+                remedies=live_remedies(args),
+            )
             return await live.run()
 
     try:
@@ -107,6 +117,33 @@ def run_live(
         load=choice.load,
     )
     return 0
+
+
+def live_remedies(args: argparse.Namespace) -> dict[DoubtKind, str]:
+    """What to tell the user for each doubt about the first seconds of data, naming the options they gave."""
+
+    def instead(option: str, given: str | None, right: str) -> str:
+        if given is None:
+            return f"pass {option} {right}"
+        return f"pass {option} {right}, not {given}"
+
+    def clock(faster: bool) -> str:
+        # Read in too large a unit, the clock runs fast; the next unit down (or up) is the likely one.
+        right = {"s": "ms", "ms": "us"} if faster else {"us": "ms", "ms": "s"}
+        if args.time_unit in right:
+            return f"pass --time-unit {right[args.time_unit]}, not {args.time_unit}"
+        return "check --time-unit, and that --speed is the emulator's"
+
+    columns = f"check --columns {args.columns}" if args.columns else "name the columns with --columns"
+    return {
+        DoubtKind.ACC_IN_M_S2: f"the sensor sends m/s^2: {instead('--acc-unit', args.acc_unit, 'm/s2')}",
+        DoubtKind.ACC_IN_G: f"the sensor sends g: {instead('--acc-unit', args.acc_unit, 'g')}",
+        DoubtKind.ACC_NOT_G: f"a sensor reads about 1 g at rest: {columns} and --acc-unit",
+        DoubtKind.COLUMNS_SWAPPED: f"the gyroscope columns read 1 g: {columns} (ax,ay,az are the accelerometer)",
+        DoubtKind.GYRO_NOT_DPS: f"the sensor sends deg/s: {instead('--gyro-unit', args.gyro_unit, 'dps')}",
+        DoubtKind.CLOCK_FAST: f"the sample clock runs far faster than real time: {clock(faster=True)}",
+        DoubtKind.CLOCK_SLOW: f"the sample clock runs far slower than real time: {clock(faster=False)}",
+    }
 
 
 def run_emulate(args: argparse.Namespace) -> int:

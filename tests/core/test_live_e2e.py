@@ -251,3 +251,37 @@ def test_a_wrist_sensor_counts_live_what_replay_counts(which, glitchy_wrist_squa
     expected = replay(source, *options)
     assert len(result["reps"]) == len(expected["reps"]) >= 4
     assert all("velocity_estimated" in rep["flags"] for rep in result["reps"])
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        (("--acc-unit", "m/s2"), "pass --acc-unit g, not m/s2"),
+        (("--columns", "ms,gx,gy,gz,ax,ay,az"), "check --columns ms,gx,gy,gz,ax,ay,az"),
+        (("--time-unit", "s"), "pass --time-unit ms, not s"),
+        (("--time-unit", "us"), "pass --time-unit ms, not us"),
+        (("--gyro-unit", "rad/s"), "pass --gyro-unit dps, not rad/s"),
+    ],
+)
+def test_wrong_units_or_columns_stop_live_with_one_line_naming_the_option(tmp_path, options, named):
+    """Read with the wrong option, a set used to count 0 reps and exit 0; replay refuses such a file."""
+    source = REPO_ROOT / "sample_recordings" / "squat_amrap_walkout_100hz.csv"
+    record = tmp_path / "live.csv"
+    emulator = Emulator(source, "--format", "csv")
+    try:
+        args = ("--port", emulator.port, "--record", str(record), "--db", str(tmp_path / "h.sqlite3"), "--json")
+        proc = subprocess.run(
+            command("live", *args, "--speed", SPEED, "--give-up", "1.5", *AMRAP, *options),
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        emulator.kill()
+    assert proc.returncode == 2 and proc.stdout == "", proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith("repsense: error: ") and named in line and str(record) in line, line
+    assert len(read_recording(record).samples) > 0
+    assert not (tmp_path / "h.sqlite3").exists()
