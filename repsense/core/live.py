@@ -154,7 +154,9 @@ class _FirstSeconds:
 
 class LiveSession:
     """Runs one set from a link. ``record``: the v1 recording to write as samples stream (created at the first
-    sample, since its header says whether there is a gyroscope); ``metadata`` goes into its header.
+    sample, since its header says whether there is a gyroscope; never over an existing file: then at the next free
+    name, see ``next_free_path``); ``metadata`` goes into its header. ``outcome.recording`` is the file written,
+    None when no sample came.
 
     ``time_scale``: how many times faster than the host clock the link's samples come (1 for a sensor, X for an
     emulator at ``--speed X``), so that the sample clock is checked against the host's; None for a link whose
@@ -195,7 +197,7 @@ class LiveSession:
         self._recent: deque[tuple[float, int]] = deque()
         self._stop: asyncio.Event | None = None
         self._ended_by: EndReason | None = None
-        self.outcome = LiveOutcome(session.result, EndReason.LINK_ENDED, record)
+        self.outcome = LiveOutcome(session.result, EndReason.LINK_ENDED, None)
 
     # -- running --------------------------------------------------------------------------------------------------
 
@@ -335,7 +337,8 @@ class LiveSession:
             except RecordingError:
                 return None
         if self._writer is None:
-            self._writer = RecordingWriter(self.record, self.metadata, has_gyro=block.has_gyro)
+            self._writer = RecordingWriter(self.record, self.metadata, has_gyro=block.has_gyro, new_name=True)
+            self.record = self.outcome.recording = self._writer.path
         try:
             return self._writer.write(block)
         except RecordingError:

@@ -21,6 +21,7 @@ from repsense.errors import ConfigError
 from repsense.events import Exercise
 from repsense.firmware_bridge.links import Link, SerialLink, WireFormat
 from repsense.firmware_bridge.plausible import DoubtKind
+from repsense.firmware_bridge.recording import next_free_path
 from repsense.firmware_bridge.streams import TextOptions
 
 
@@ -43,6 +44,13 @@ def run_live(
         raise ConfigError("--virtual-sensor goes with --ble")
     if args.record is not None and not args.record.parent.is_dir():
         raise ConfigError(f"--record {args.record}: no such folder {args.record.parent}")
+    if args.record is not None and (args.record.exists() or args.record.is_symlink()):
+        # Never overwrite: an earlier set's history row may point at that file.
+        free = next_free_path(args.record)
+        make_console(stderr=True).print(
+            f"--record {args.record} exists already: recording to {free}", markup=False, soft_wrap=True
+        )
+        args.record = free
     if args.record is None and not args.no_record:
         # Every live set is recorded unless asked not to: it can be replayed, re-analysed, or saved again later.
         args.record = default_recording_path(str(exercise))
@@ -103,14 +111,14 @@ def run_live(
         print(json.dumps({**outcome.result.to_json(), **plan_json(choice, advice)}, indent=2), flush=True)
     else:
         print_advice(advice, choice, out)
-        if args.record is not None:
-            out.print(f"recording: {args.record}")
+        if outcome.recording is not None:
+            out.print(f"recording: {outcome.recording}")
     save_result(
         args,
         outcome.result,
         out,
         metadata=metadata,
-        recording_path=args.record,
+        recording_path=outcome.recording,
         plan=choice.plan,
         spec=choice.spec,
         advice=advice,

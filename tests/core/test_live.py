@@ -385,3 +385,18 @@ def test_data_in_the_wrong_units_end_the_session_with_the_remedy_and_keep_the_re
     with pytest.raises(ConfigError, match=f"{said}.*: DO THIS \\(the recording so far is in {re.escape(str(path))}\\)"):
         asyncio.run(live.run())
     assert 0 < len(read_recording(path).samples) < len(squat)
+
+
+def test_a_recording_never_overwrites_a_file(squat, tmp_path):
+    path = tmp_path / "live.csv"
+    path.write_text("an earlier set\n")
+    (tmp_path / "live-2.csv").write_text("and another\n")
+    outcome, _ = run(MemoryLink(pieces(squat.slice(0, 300))), session(), path)
+    assert outcome.recording == tmp_path / "live-3.csv"
+    assert path.read_text() == "an earlier set\n" and (tmp_path / "live-2.csv").read_text() == "and another\n"
+    assert len(read_recording(tmp_path / "live-3.csv").samples) == 300
+
+
+def test_no_recording_is_claimed_when_no_sample_came(tmp_path):
+    outcome, _ = run(MemoryLink([]), session(), tmp_path / "live.csv")
+    assert outcome.recording is None and not (tmp_path / "live.csv").exists()

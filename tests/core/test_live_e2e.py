@@ -12,6 +12,7 @@ import io
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -285,3 +286,21 @@ def test_wrong_units_or_columns_stop_live_with_one_line_naming_the_option(tmp_pa
     assert line.startswith("repsense: error: ") and named in line and str(record) in line, line
     assert len(read_recording(record).samples) > 0
     assert not (tmp_path / "h.sqlite3").exists()
+
+
+def test_two_sessions_with_the_same_record_path_keep_both_sets(squat_file, tmp_path):
+    """The README's example, twice with one --db: set 1's recording must stay set 1's."""
+    record, db = tmp_path / "live.csv", tmp_path / "h.sqlite3"
+    results = []
+    for _ in range(2):
+        emulator = Emulator(squat_file)
+        try:
+            results.append(live(emulator.port, record, *AMRAP, "--db", str(db)))
+            emulator.finish()
+        finally:
+            emulator.kill()
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        paths = [Path(p) for (p,) in conn.execute("SELECT recording_path FROM sets ORDER BY id")]
+    assert paths == [record.resolve(), (tmp_path / "live-2.csv").resolve()]
+    for path, result in zip(paths, results, strict=True):
+        assert len(read_recording(path).samples) == result["summary"]["samples"]
