@@ -36,7 +36,7 @@ from typing import Protocol
 import numpy as np
 
 from repsense.core.session import SessionEvent, SessionResult, SetSession
-from repsense.errors import ConfigError, RecordingError
+from repsense.errors import ConfigError, LinkError, ProtocolError, RecordingError
 from repsense.events import RepEvent, SetEnded
 from repsense.firmware_bridge.links import Link, LinkEvent, LinkEventKind, LinkHealth
 from repsense.firmware_bridge.plausible import (
@@ -161,7 +161,9 @@ class LiveSession:
     ``time_scale``: how many times faster than the host clock the link's samples come (1 for a sensor, X for an
     emulator at ``--speed X``), so that the sample clock is checked against the host's; None for a link whose
     times are not the host's (a recording in memory). ``remedies``: what to tell the user for each doubt about
-    the data, naming the options that set the units."""
+    the data, naming the options that set the units. A session that ends without a single sample raises
+    ``LinkError`` (no bytes came) or ``ProtocolError`` (bytes came but none decoded; ``undecodable_hint`` says
+    what to try), and the display is not told the end of a set that never began."""
 
     def __init__(
         self,
@@ -177,6 +179,7 @@ class LiveSession:
         wall: Callable[[], float] = time.monotonic,
         time_scale: float | None = None,
         remedies: Mapping[DoubtKind, str] | None = None,
+        undecodable_hint: str = "",
     ) -> None:
         self.link = link
         self.session = session
@@ -189,6 +192,7 @@ class LiveSession:
         self._wall = wall
         self.time_scale = time_scale
         self.remedies = dict(remedies or {})
+        self.undecodable_hint = undecodable_hint
         self._first = _FirstSeconds()
         self._writer: RecordingWriter | None = None
         self._has_gyro: bool | None = None
@@ -232,6 +236,8 @@ class LiveSession:
         if error is not None:
             raise error
         self._doubt(self._first.units())  # a session shorter than the checks' wait is checked all the same
+        if self._last_t_s is None:
+            self._no_sample()
         self.display.events(self.session.finish())
         self.outcome.ended_by = self._ended_by or EndReason.LINK_ENDED
         self.display.finish(self.session.result, self.outcome.ended_by, self._status(ended=True))
@@ -258,6 +264,22 @@ class LiveSession:
                     self.stop(EndReason.SET_ENDED)
                     return
         self.stop(EndReason.LINK_ENDED)
+
+    def _no_sample(self) -> None:
+        """A session that never got a sample is an error, not an empty set: say whether bytes came at all."""
+        health = self.link.health()
+        ended = {
+            EndReason.GAVE_UP: f"for {self.give_up_s:g} s",
+            EndReason.INTERRUPTED: "before it was stopped",
+        }.get(self._ended_by or EndReason.LINK_ENDED, "before the link ended")
+        if health.bytes_in == 0:
+            raise LinkError(f"no data from the sensor {ended}")
+        what = f"as {health.wire_format}" if health.wire_format else "as frames or CSV lines"
+        hint = f": {self.undecodable_hint}" if self.undecodable_hint else ""
+        raise ProtocolError(
+            f"receiving bytes that do not decode {what} ({health.bytes_in} bytes, {health.bad} discarded, "
+            f"no sample {ended}){hint}"
+        )
 
     def _doubt(self, doubts: list[Doubt]) -> None:
         """End the session on the first doubt about the units: one line naming the likely wrong option."""

@@ -97,6 +97,7 @@ def run_live(
                 give_up_s=args.give_up,
                 time_scale=args.speed,
                 remedies=live_remedies(args),
+                undecodable_hint=undecodable_hint(args),
             )
             return await live.run()
 
@@ -125,6 +126,20 @@ def run_live(
         load=choice.load,
     )
     return 0
+
+
+def undecodable_hint(args: argparse.Namespace) -> str:
+    """What to try when bytes come but no sample decodes from them."""
+    if args.ble is not None:
+        return "check --profile"
+    if args.format == "frame":
+        return "try --format auto (or csv)"
+    columns = f" or check --columns {args.columns}" if args.columns else ""
+    if args.format == "csv":
+        return f"try --format auto{columns}"
+    if args.columns:
+        return f"check --columns {args.columns}"
+    return "try --format frame or --format csv"
 
 
 def live_remedies(args: argparse.Namespace) -> dict[DoubtKind, str]:

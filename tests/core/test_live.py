@@ -397,6 +397,8 @@ def test_a_recording_never_overwrites_a_file(squat, tmp_path):
     assert len(read_recording(tmp_path / "live-3.csv").samples) == 300
 
 
-def test_no_recording_is_claimed_when_no_sample_came(tmp_path):
-    outcome, _ = run(MemoryLink([]), session(), tmp_path / "live.csv")
-    assert outcome.recording is None and not (tmp_path / "live.csv").exists()
+def test_a_session_without_a_sample_is_an_error_and_claims_no_recording(tmp_path):
+    live = LiveSession(MemoryLink([]), session(), Shown(), record=tmp_path / "live.csv", handle_signals=False)
+    with pytest.raises(LinkError, match=r"^no data from the sensor before the link ended$"):
+        asyncio.run(live.run())
+    assert live.outcome.recording is None and not (tmp_path / "live.csv").exists()

@@ -11,6 +11,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -304,3 +305,46 @@ def test_two_sessions_with_the_same_record_path_keep_both_sets(squat_file, tmp_p
     assert paths == [record.resolve(), (tmp_path / "live-2.csv").resolve()]
     for path, result in zip(paths, results, strict=True):
         assert len(read_recording(path).samples) == result["summary"]["samples"]
+
+
+@pytest.mark.parametrize(
+    ("sent", "options", "said"),
+    [
+        (
+            "frame",
+            ("--format", "csv"),
+            "do not decode as csv \\(.* discarded, no sample for 1.5 s\\): try --format auto",
+        ),
+        (
+            "csv",
+            ("--format", "frame"),
+            "do not decode as frame \\(.* discarded, no sample for 1.5 s\\): try --format auto \\(or csv\\)",
+        ),
+        (
+            "csv",
+            ("--columns", "ms,ax,ay,az"),
+            "do not decode as csv \\(.* discarded, .*\\): check --columns ms,ax,ay,az",
+        ),
+    ],
+)
+def test_bytes_in_the_wrong_format_are_named_so_and_exit_2(squat_file, tmp_path, sent, options, said):
+    """Not 'no data ... gave up', a summary naming a file never written, and exit 0."""
+    record = tmp_path / "live.csv"
+    emulator = Emulator(squat_file, "--format", sent)
+    try:
+        args = ("--port", emulator.port, "--record", str(record), "--db", str(tmp_path / "h.sqlite3"))
+        proc = subprocess.run(
+            command("live", *args, "--speed", SPEED, "--give-up", "1.5", *AMRAP, *options),
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        emulator.kill()
+    assert proc.returncode == 2, proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert re.search(f"^repsense: error: receiving bytes that {said}$", line), line
+    assert "recording" not in proc.stdout + proc.stderr
+    assert not record.exists() and not (tmp_path / "h.sqlite3").exists()
