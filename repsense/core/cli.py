@@ -141,7 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--record",
         type=Path,
         metavar="FILE",
-        help="write the session to this v1 recording (default: a new file in ~/.local/share/repsense/recordings)",
+        help="write the session to this v1 recording, or to FILE-2... if FILE exists (default: a new file in "
+        "~/.local/share/repsense/recordings)",
     )
     record.add_argument("--no-record", action="store_true", help="keep no recording of the session")
     p.add_argument("--json", action="store_true", help="print only the JSON result (as replay --json) at the end")

@@ -13,6 +13,11 @@ Theory of operation. Three tasks run on one asyncio loop until the first of them
 Then the session is flushed (``finish()``, as replay does at the end of a file), the recording closed, and the
 display shows the end. A lost link is written into the recording as an annotation and shown; the session carries
 on when samples resume (the pipeline itself reports a ``GapEvent`` after a silence of more than a second).
+
+The first samples are checked as replay checks a file (``firmware_bridge.plausible``): acceleration in g, angular
+rate in deg/s, and sample times advancing with the host clock. Samples read in the wrong unit or from the wrong
+columns would be counted as nothing; instead the session ends with a ``ConfigError`` that names the likely wrong
+option (``remedies``), and the recording made so far is kept.
 """
 
 from __future__ import annotations
@@ -28,10 +33,20 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
+
 from repsense.core.session import SessionEvent, SessionResult, SetSession
-from repsense.errors import RecordingError
+from repsense.errors import ConfigError, LinkError, ProtocolError, RecordingError
 from repsense.events import RepEvent, SetEnded
 from repsense.firmware_bridge.links import Link, LinkEvent, LinkEventKind, LinkHealth
+from repsense.firmware_bridge.plausible import (
+    MAX_CLOCK_RATIO,
+    Doubt,
+    DoubtKind,
+    acceleration_doubt,
+    clock_doubt,
+    gyro_doubt,
+)
 from repsense.firmware_bridge.recording import RecordingWriter, quantize
 from repsense.samples import SampleBlock
 
@@ -82,11 +97,73 @@ class LiveOutcome:
 #: Recording time between two samples the writer can tell apart (it writes 6 decimals).
 _MIN_STEP_S = 1e-6
 _RATE_WINDOW_S = 2.0
+#: The units are checked on the first this many samples (or what came in ``_CHECK_HOST_S``), and the sample clock
+#: against the host clock once ``_CHECK_HOST_S`` of host time (on the link's time scale) has passed.
+_CHECK_SAMPLES = 200
+_CHECK_HOST_S = 2.0
+
+
+class _FirstSeconds:
+    """The first samples and when they came, for the checks of ``plausible``."""
+
+    def __init__(self) -> None:
+        self.acc: list[np.ndarray] = []
+        self.gyro: list[np.ndarray] = []
+        self.samples = 0
+        self.first: tuple[float, float] | None = None  # (sample time, host time) of the first sample
+        self.units_done = False
+        self.clock_done = False
+
+    def add(self, block: SampleBlock, host_s: float | None) -> list[Doubt]:
+        """Take ``block`` (arrived at ``host_s``, None when the link's times are not the host's: then only the
+        units are checked); the doubts the checks that are due now raise."""
+        if host_s is None:
+            self.clock_done = True
+            host_s = 0.0
+        if self.first is None:
+            self.first = (float(block.t_s[0]), host_s)
+        if not self.units_done:
+            self.acc.append(block.acc_g)
+            if block.gyro_dps is not None:
+                self.gyro.append(block.gyro_dps)
+            self.samples += len(block)
+        sample_span_s = float(block.t_s[-1]) - self.first[0]
+        host_span_s = host_s - self.first[1]
+        doubts: list[Doubt] = []
+        if not self.units_done and (self.samples >= _CHECK_SAMPLES or host_span_s >= _CHECK_HOST_S):
+            doubts += self.units()
+        # A clock running far ahead shows before the host clock has run long: ms read as s is 10 s a sample.
+        fast = sample_span_s > MAX_CLOCK_RATIO * _CHECK_HOST_S and sample_span_s > MAX_CLOCK_RATIO * host_span_s
+        if not self.clock_done and (host_span_s >= _CHECK_HOST_S or fast):
+            self.clock_done = True
+            doubt = clock_doubt(sample_span_s, host_span_s)
+            doubts += [doubt] if doubt is not None else []
+        return doubts
+
+    def units(self) -> list[Doubt]:
+        """The doubts about the units of the samples kept (once; none after the first call)."""
+        if self.units_done or not self.acc:
+            return []
+        self.units_done = True
+        acc = np.concatenate(self.acc)
+        gyro = np.concatenate(self.gyro) if self.gyro else None
+        self.acc, self.gyro = [], []
+        doubt = acceleration_doubt(acc, gyro) or gyro_doubt(gyro)
+        return [] if doubt is None else [doubt]
 
 
 class LiveSession:
     """Runs one set from a link. ``record``: the v1 recording to write as samples stream (created at the first
-    sample, since its header says whether there is a gyroscope); ``metadata`` goes into its header."""
+    sample, since its header says whether there is a gyroscope; never over an existing file: then at the next free
+    name, see ``next_free_path``); ``metadata`` goes into its header. ``outcome.recording`` is the file written,
+    None when no sample came.
+
+    ``time_scale``: how many times faster than the host clock the link's samples come (1 for a sensor, X for an
+    emulator at ``--speed X``), so that the sample clock is checked against the host's; None for a link whose
+    times are not the host's (a recording in memory). ``remedies``: what to tell the user for each doubt about
+    the data, naming the options that set the units. A session that ends without a single sample raises
+    ``LinkError`` (no bytes came) or ``ProtocolError`` (bytes came but none decoded; ``undecodable_hint`` says
+    what to try), and the display is not told the end of a set that never began."""
 
     def __init__(
         self,
@@ -100,6 +177,9 @@ class LiveSession:
         tick_s: float = 0.1,
         handle_signals: bool = True,
         wall: Callable[[], float] = time.monotonic,
+        time_scale: float | None = None,
+        remedies: Mapping[DoubtKind, str] | None = None,
+        undecodable_hint: str = "",
     ) -> None:
         self.link = link
         self.session = session
@@ -110,6 +190,10 @@ class LiveSession:
         self.tick_s = tick_s
         self.handle_signals = handle_signals
         self._wall = wall
+        self.time_scale = time_scale
+        self.remedies = dict(remedies or {})
+        self.undecodable_hint = undecodable_hint
+        self._first = _FirstSeconds()
         self._writer: RecordingWriter | None = None
         self._has_gyro: bool | None = None
         self._last_t_s: float | None = None
@@ -117,7 +201,7 @@ class LiveSession:
         self._recent: deque[tuple[float, int]] = deque()
         self._stop: asyncio.Event | None = None
         self._ended_by: EndReason | None = None
-        self.outcome = LiveOutcome(session.result, EndReason.LINK_ENDED, record)
+        self.outcome = LiveOutcome(session.result, EndReason.LINK_ENDED, None)
 
     # -- running --------------------------------------------------------------------------------------------------
 
@@ -151,6 +235,9 @@ class LiveSession:
         error = None if tasks[0].cancelled() else tasks[0].exception()
         if error is not None:
             raise error
+        self._doubt(self._first.units())  # a session shorter than the checks' wait is checked all the same
+        if self._last_t_s is None:
+            self._no_sample()
         self.display.events(self.session.finish())
         self.outcome.ended_by = self._ended_by or EndReason.LINK_ENDED
         self.display.finish(self.session.result, self.outcome.ended_by, self._status(ended=True))
@@ -177,6 +264,31 @@ class LiveSession:
                     self.stop(EndReason.SET_ENDED)
                     return
         self.stop(EndReason.LINK_ENDED)
+
+    def _no_sample(self) -> None:
+        """A session that never got a sample is an error, not an empty set: say whether bytes came at all."""
+        health = self.link.health()
+        ended = {
+            EndReason.GAVE_UP: f"for {self.give_up_s:g} s",
+            EndReason.INTERRUPTED: "before it was stopped",
+        }.get(self._ended_by or EndReason.LINK_ENDED, "before the link ended")
+        if health.bytes_in == 0:
+            raise LinkError(f"no data from the sensor {ended}")
+        what = f"as {health.wire_format}" if health.wire_format else "as frames or CSV lines"
+        hint = f": {self.undecodable_hint}" if self.undecodable_hint else ""
+        raise ProtocolError(
+            f"receiving bytes that do not decode {what} ({health.bytes_in} bytes, {health.bad} discarded, "
+            f"no sample {ended}){hint}"
+        )
+
+    def _doubt(self, doubts: list[Doubt]) -> None:
+        """End the session on the first doubt about the units: one line naming the likely wrong option."""
+        if not doubts:
+            return
+        doubt = doubts[0]
+        remedy = self.remedies.get(doubt.kind, "the sensor does not send what was expected")
+        kept = f" (the recording so far is in {self.record})" if self._writer is not None else ""
+        raise ConfigError(f"{doubt.text}: {remedy}{kept}")
 
     async def _watch(self) -> None:
         while True:
@@ -219,6 +331,11 @@ class LiveSession:
             return False
         self._has_gyro = stored.has_gyro
         self._last_t_s = float(stored.t_s[-1])
+        if self.time_scale is not None:
+            host_s: float | None = (arrival if arrival is not None else self._wall()) * self.time_scale
+        else:
+            host_s = None
+        self._doubt(self._first.add(stored, host_s))
         events = self.session.feed(stored)
         now = self._wall()
         self._last_data_wall = now
@@ -242,7 +359,8 @@ class LiveSession:
             except RecordingError:
                 return None
         if self._writer is None:
-            self._writer = RecordingWriter(self.record, self.metadata, has_gyro=block.has_gyro)
+            self._writer = RecordingWriter(self.record, self.metadata, has_gyro=block.has_gyro, new_name=True)
+            self.record = self.outcome.recording = self._writer.path
         try:
             return self._writer.write(block)
         except RecordingError:

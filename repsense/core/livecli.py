@@ -20,6 +20,8 @@ from repsense.core.view import make_console, warn_not_a_bar
 from repsense.errors import ConfigError
 from repsense.events import Exercise
 from repsense.firmware_bridge.links import Link, SerialLink, WireFormat
+from repsense.firmware_bridge.plausible import DoubtKind
+from repsense.firmware_bridge.recording import next_free_path
 from repsense.firmware_bridge.streams import TextOptions
 
 
@@ -42,6 +44,13 @@ def run_live(
         raise ConfigError("--virtual-sensor goes with --ble")
     if args.record is not None and not args.record.parent.is_dir():
         raise ConfigError(f"--record {args.record}: no such folder {args.record.parent}")
+    if args.record is not None and (args.record.exists() or args.record.is_symlink()):
+        # Never overwrite: an earlier set's history row may point at that file.
+        free = next_free_path(args.record)
+        make_console(stderr=True).print(
+            f"--record {args.record} exists already: recording to {free}", markup=False, soft_wrap=True
+        )
+        args.record = free
     if args.record is None and not args.no_record:
         # Every live set is recorded unless asked not to: it can be replayed, re-analysed, or saved again later.
         args.record = default_recording_path(str(exercise))
@@ -79,7 +88,17 @@ def run_live(
                 link = SerialLink(args.port, args.baud, WireFormat(args.format), time_scale=args.speed, text=text)
             else:
                 link = make_ble_link(args, virtual, text)
-            live = LiveSession(link, session, display, record=args.record, metadata=metadata, give_up_s=args.give_up)
+            live = LiveSession(
+                link,
+                session,
+                display,
+                record=args.record,
+                metadata=metadata,
+                give_up_s=args.give_up,
+                time_scale=args.speed,
+                remedies=live_remedies(args),
+                undecodable_hint=undecodable_hint(args),
+            )
             return await live.run()
 
     try:
@@ -93,20 +112,61 @@ def run_live(
         print(json.dumps({**outcome.result.to_json(), **plan_json(choice, advice)}, indent=2), flush=True)
     else:
         print_advice(advice, choice, out)
-        if args.record is not None:
-            out.print(f"recording: {args.record}")
+        if outcome.recording is not None:
+            out.print(f"recording: {outcome.recording}")
     save_result(
         args,
         outcome.result,
         out,
         metadata=metadata,
-        recording_path=args.record,
+        recording_path=outcome.recording,
         plan=choice.plan,
         spec=choice.spec,
         advice=advice,
         load=choice.load,
     )
     return 0
+
+
+def undecodable_hint(args: argparse.Namespace) -> str:
+    """What to try when bytes come but no sample decodes from them."""
+    if args.ble is not None:
+        return "check --profile"
+    if args.format == "frame":
+        return "try --format auto (or csv)"
+    columns = f" or check --columns {args.columns}" if args.columns else ""
+    if args.format == "csv":
+        return f"try --format auto{columns}"
+    if args.columns:
+        return f"check --columns {args.columns}"
+    return "try --format frame or --format csv"
+
+
+def live_remedies(args: argparse.Namespace) -> dict[DoubtKind, str]:
+    """What to tell the user for each doubt about the first seconds of data, naming the options they gave."""
+
+    def instead(option: str, given: str | None, right: str) -> str:
+        if given is None:
+            return f"pass {option} {right}"
+        return f"pass {option} {right}, not {given}"
+
+    def clock(faster: bool) -> str:
+        # Read in too large a unit, the clock runs fast; the next unit down (or up) is the likely one.
+        right = {"s": "ms", "ms": "us"} if faster else {"us": "ms", "ms": "s"}
+        if args.time_unit in right:
+            return f"pass --time-unit {right[args.time_unit]}, not {args.time_unit}"
+        return "check --time-unit, and that --speed is the emulator's"
+
+    columns = f"check --columns {args.columns}" if args.columns else "name the columns with --columns"
+    return {
+        DoubtKind.ACC_IN_M_S2: f"the sensor sends m/s^2: {instead('--acc-unit', args.acc_unit, 'm/s2')}",
+        DoubtKind.ACC_IN_G: f"the sensor sends g: {instead('--acc-unit', args.acc_unit, 'g')}",
+        DoubtKind.ACC_NOT_G: f"a sensor reads about 1 g at rest: {columns} and --acc-unit",
+        DoubtKind.COLUMNS_SWAPPED: f"the gyroscope columns read 1 g: {columns} (ax,ay,az are the accelerometer)",
+        DoubtKind.GYRO_NOT_DPS: f"the sensor sends deg/s: {instead('--gyro-unit', args.gyro_unit, 'dps')}",
+        DoubtKind.CLOCK_FAST: f"the sample clock runs far faster than real time: {clock(faster=True)}",
+        DoubtKind.CLOCK_SLOW: f"the sample clock runs far slower than real time: {clock(faster=False)}",
+    }
 
 
 def run_emulate(args: argparse.Namespace) -> int:

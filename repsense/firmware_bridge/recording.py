@@ -375,6 +375,17 @@ def quantize(block: SampleBlock) -> SampleBlock:
 # --- writing ------------------------------------------------------------------------------------------------
 
 
+def next_free_path(path: str | os.PathLike[str]) -> Path:
+    """``path`` when nothing is there, else the first of ``stem-2.suffix``, ``stem-3.suffix``, ... that is free."""
+    path = Path(path)
+    n = 2
+    candidate = path
+    while candidate.exists() or candidate.is_symlink():
+        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+        n += 1
+    return candidate
+
+
 class RecordingWriter:
     """Writes a recording as samples arrive, so that a crash loses at most about a second of them.
 
@@ -382,6 +393,9 @@ class RecordingWriter:
     ``flush_interval_s`` of sample time or of wall time has passed since the last flush, checked on every
     ``write``; annotations, ``flush()`` and ``close()`` flush at once. A process killed outright therefore
     leaves a readable file. Nothing runs in the background: during a long silence the caller should ``flush()``.
+
+    ``new_name``: never overwrite a file; when one is at ``path`` (even one created a moment ago by another
+    session), write to ``next_free_path(path)`` instead. ``path`` then says where the recording went.
     """
 
     def __init__(
@@ -392,6 +406,7 @@ class RecordingWriter:
         flush_interval_s: float = 1.0,
         *,
         clock: Callable[[], float] = time.monotonic,
+        new_name: bool = False,
     ) -> None:
         if not flush_interval_s > 0:
             raise ValueError(f"flush_interval_s must be positive, got {flush_interval_s!r}")
@@ -404,10 +419,15 @@ class RecordingWriter:
         self._last_t_s: float | None = None
         self._flushed_t_s: float | None = None
         self._flushed_wall_s = clock()
-        try:
-            self._file: io.FileIO | None = open(self.path, "wb", buffering=0)  # noqa: SIM115 (closed in close())
-        except OSError as exc:
-            raise RecordingError(f"{self.path}: cannot create the recording ({exc.strerror or exc})") from exc
+        self._file: io.FileIO | None = None
+        while self._file is None:
+            try:
+                self._file = open(self.path, "xb" if new_name else "wb", buffering=0)  # noqa: SIM115 (closed in close())
+            except FileExistsError:
+                # Another session took the name since it was free: take the next, never overwrite.
+                self.path = next_free_path(self.path)
+            except OSError as exc:
+                raise RecordingError(f"{self.path}: cannot create the recording ({exc.strerror or exc})") from exc
         self.flush()
 
     def write(self, block: SampleBlock) -> SampleBlock:

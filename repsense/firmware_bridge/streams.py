@@ -117,7 +117,9 @@ class StreamDecoder:
             return DecoderCounts(s.frames_ok, s.frames_lost, s.crc_errors, bad, s.bytes_in)
         if isinstance(decoder, TextLineDecoder):
             t = decoder.stats
-            return DecoderCounts(t.lines_ok, 0, 0, t.malformed + t.time_backwards + t.undecided, t.bytes_in)
+            return DecoderCounts(
+                t.lines_ok, 0, 0, t.malformed + t.time_backwards + t.time_jumps + t.undecided, t.bytes_in
+            )
         return DecoderCounts(bytes_in=sum(len(chunk) for chunk, _ in self._waiting))
 
 

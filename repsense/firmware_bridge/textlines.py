@@ -15,11 +15,18 @@ detected, but only once the last ``agree_lines`` numeric lines agree and the gue
 - Gyro: values beyond 40 can only be deg/s. Otherwise it follows the accelerometer: firmware printing m/s^2
   usually prints rad/s (Adafruit's unified sensor API), firmware printing g prints deg/s. ``layout`` says which.
 
-A device time that goes backwards drops the line (``stats.time_backwards``); three such lines in a row that
-increase among themselves mean the device restarted (``stats.restarts``). An integer ms/us counter that wraps
-(``millis()``/``micros()`` as u32, or printed signed) is unwrapped. Device time is mapped onto the host clock with
-``ClockMapper`` when arrival times are given. Without a time column, the lines of one chunk are spread evenly
-since the previous chunk's arrival, or, with ``rate_hz``, stamped from the line count and mapped like device time.
+CSV has no checksum, so a corrupted digit in the time field still parses. A device time that jumps ahead of the
+last line by more than ``jump_s`` (5 of the usual steps, at least 20 ms; 1 s before any step is known) is held
+back until the next line decides: a line that follows on from it confirms a real pause of the device (it passes as
+a gap), a line that follows on from the lines before refutes it, and the held line is dropped
+(``stats.time_jumps``). So one bad time never becomes the clock, at the cost of one line of latency after a jump.
+A device time that goes backwards drops the line (``stats.time_backwards``); three lines in a row that are more
+than ``jump_s`` behind and increase among themselves mean the device restarted (``stats.restarts``). A line a
+little behind (after a line whose time was a little ahead) is only dropped: it cannot be a restart. An integer
+ms/us counter that wraps (``millis()``/``micros()`` as u32, or printed signed) is unwrapped. Device time is
+mapped onto the host clock with ``ClockMapper`` when arrival times are given. Without a time column, the lines of
+one chunk are spread evenly since the previous chunk's arrival, or, with ``rate_hz``, stamped from the line count
+and mapped like device time.
 
 Each ``feed`` returns at most one block.
 """
@@ -29,6 +36,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from collections import deque
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -90,6 +98,15 @@ MAX_LINE_CHARS = 512
 #: Undecided lines kept while waiting for the layout; older ones are dropped and counted.
 MAX_PENDING_LINES = 200
 _RESTART_LINES = 3
+#: A device time further ahead of the last line than this many usual steps (and ``_MIN_JUMP_S``) waits for the
+#: next line to confirm it; before any step is known, ``_FIRST_JUMP_S`` is the bound.
+_JUMP_STEPS = 5.0
+_MIN_JUMP_S = 0.02
+_FIRST_JUMP_S = 1.0
+#: Lines that must follow on from a jump (the jump's own line included) before it is taken as real.
+_CONFIRM_LINES = 2
+#: Recent steps whose median is the usual step.
+_STEP_HISTORY = 15
 #: Fields are separated by a comma, semicolon or tab (with any spaces around it), or by spaces alone.
 _SPLIT = re.compile(r"\s*[,;\t]\s*|\s+")
 _U32 = float(1 << 32)
@@ -155,6 +172,18 @@ class TextStats:
     restarts: int = 0
     undecided: int = 0
     bytes_in: int = 0
+    time_jumps: int = 0  # lines whose time jumped away from the lines around them: corrupted
+
+
+@dataclass(frozen=True, slots=True)
+class _Timed:
+    """A numeric line with its unwrapped device time, and the unwrapping state it implies."""
+
+    row: tuple[float, ...]
+    arrival_s: float | None
+    dev_s: float
+    raw: float
+    wraps: int
 
 
 @dataclass(slots=True)
@@ -211,6 +240,8 @@ class TextLineDecoder:
         self._last_dev_s: float | None = None
         self._last_step_s = 0.0
         self._backwards: list[float] = []
+        self._steps: deque[float] = deque(maxlen=_STEP_HISTORY)
+        self._held: list[_Timed] = []
         self._line_index = 0
         self._last_arrival_s: float | None = None
         self._last_t_s: float | None = None
@@ -260,7 +291,11 @@ class TextLineDecoder:
         self._partial.clear()
         self.stats.undecided += len(self._pending.values)
         self._pending = _Pending()
-        return self._emit(rows, arrivals)
+        blocks = self._emit(rows, arrivals)
+        # A jump that no later line confirms cannot be told from a corrupted time.
+        self.stats.time_jumps += len(self._held)
+        self._held = []
+        return blocks
 
     def _on_line(
         self, raw: bytes, arrival_s: float | None, rows: list[tuple[float, ...]], arrivals: list[float | None]
@@ -378,59 +413,115 @@ class TextLineDecoder:
         physical = np.all(np.abs(acc) <= MAX_ABS_ACC_G, axis=1)
         if gyro is not None:
             physical &= np.all(np.abs(gyro) <= MAX_ABS_GYRO_DPS, axis=1)
+        values = acc if gyro is None else np.hstack([acc, gyro])
         times: list[float] = []
-        keep: list[int] = []
+        kept: list[np.ndarray] = []
         for i in range(table.shape[0]):
             if not physical[i]:
                 self.stats.malformed += 1
                 continue
-            if layout.time_unit is not None:
-                t = self._device_time(float(table[i, index["t"]]), layout.time_unit, arrivals[i])
-            else:
-                t = self._host_time(i, arrivals)
-            if t is not None:
-                times.append(t)
-                keep.append(i)
-        self.stats.lines_ok += len(keep)
-        if not keep:
+            if layout.time_unit is None:
+                times.append(self._host_time(i, arrivals))
+                kept.append(values[i])
+                continue
+            for line in self._sequence(values[i], float(table[i, index["t"]]), layout.time_unit, arrivals[i]):
+                if line.arrival_s is not None:
+                    self.clock.observe(line.dev_s, line.arrival_s)
+                times.append(float(self.clock.map(np.array([line.dev_s]))[0]))
+                kept.append(np.asarray(line.row))
+        self.stats.lines_ok += len(kept)
+        if not kept:
             return []
-        return [SampleBlock(np.array(times), acc[keep], None if gyro is None else gyro[keep])]
+        out = np.array(kept).reshape(len(kept), -1)
+        return [SampleBlock(np.array(times), out[:, :3], None if gyro is None else out[:, 3:])]
 
-    def _device_time(self, value: float, unit: TimeUnit, arrival_s: float | None) -> float | None:
-        """Host time of a line the device stamped ``value``, or None when the line is dropped."""
+    def _unwrap(self, value: float, unit: TimeUnit, after: _Timed | None) -> _Timed:
+        """``value`` as device seconds, unwrapped as the line after ``after`` (None: after the last line taken)."""
+        wraps, last_raw = (self._wraps, self._last_raw_t) if after is None else (after.wraps, after.raw)
         raw = value
         if unit is not TimeUnit.S and value == int(value):
-            raw += self._wraps * _U32
-            if self._last_raw_t is not None and 0 < raw + _U32 - self._last_raw_t < _QUARTER_RANGE:
+            raw += wraps * _U32
+            if last_raw is not None and 0 < raw + _U32 - last_raw < _QUARTER_RANGE:
                 # A u32 counter wrapped (or a signed print went negative): the value after adding 2^32 follows on.
-                self._wraps += 1
+                wraps += 1
                 raw += _U32
-        scale = _TIME_UNIT_S[unit]
         if self._last_dev_s is None:
             self._origin_raw_t = raw
-        dev_s = (raw - self._origin_raw_t) * scale
+        return _Timed((), None, (raw - self._origin_raw_t) * _TIME_UNIT_S[unit], raw, wraps)
+
+    def jump_s(self) -> float:
+        """How far ahead of the last line a device time may be before it waits for the next line to confirm it."""
+        if not self._steps:
+            return _FIRST_JUMP_S
+        return max(_MIN_JUMP_S, _JUMP_STEPS * float(np.median(self._steps)))
+
+    def _sequence(self, row: np.ndarray, value: float, unit: TimeUnit, arrival_s: float | None) -> list[_Timed]:
+        """The lines to emit now, in order, after the line stamped ``value``: none while a jump waits for a
+        confirmation or when the line is dropped, several when a jump is confirmed."""
+        values = tuple(float(v) for v in row)
+        jump = self.jump_s()
+        if self._held:
+            candidate = self._unwrap(value, unit, self._held[-1])
+            line = _Timed(values, arrival_s, candidate.dev_s, candidate.raw, candidate.wraps)
+            # A line before the jump can never follow on from it, so the bound may be as wide as the jump itself:
+            # then a stream whose every step is large (a rate not yet known, s read for ms) is not refused.
+            jumped_s = self._held[0].dev_s - (self._last_dev_s or 0.0)
+            if 0 < line.dev_s - self._held[-1].dev_s <= max(jump, jumped_s):
+                self._held.append(line)
+                if len(self._held) < _CONFIRM_LINES:
+                    return []
+                held, self._held = self._held, []
+                return [taken for h in held if (taken := self._take(h)) is not None]
+            # It does not follow on from the jump: the jump was a corrupted time.
+            self.stats.time_jumps += len(self._held)
+            self._held = []
+        candidate = self._unwrap(value, unit, None)
+        line = _Timed(values, arrival_s, candidate.dev_s, candidate.raw, candidate.wraps)
+        if self._last_dev_s is not None and line.dev_s - self._last_dev_s > jump:
+            self._held = [line]
+            return []
+        taken = self._take(line, value, unit)
+        return [] if taken is None else [taken]
+
+    def _take(self, line: _Timed, value: float | None = None, unit: TimeUnit | None = None) -> _Timed | None:
+        """Commit ``line`` to the device clock, or drop it (None) when its time is not after the last line's.
+
+        ``value`` and ``unit`` (the line as printed) allow a restart to be recognised; lines confirmed after a jump
+        follow on by construction and need neither."""
+        dev_s = line.dev_s
         if self._last_dev_s is not None and dev_s <= self._last_dev_s:
-            self._backwards.append(value)
-            del self._backwards[:-_RESTART_LINES]
+            far = dev_s < self._last_dev_s - self.jump_s()
+            if far and value is not None:
+                self._backwards.append(value)
+                del self._backwards[:-_RESTART_LINES]
+            else:
+                self._backwards.clear()
             recent = self._backwards[-_RESTART_LINES:]
-            if len(recent) < _RESTART_LINES or not all(a < b for a, b in itertools.pairwise(recent)):
+            if (
+                value is None
+                or unit is None
+                or not far
+                or len(recent) < _RESTART_LINES
+                or not all(a < b for a, b in itertools.pairwise(recent))
+            ):
                 self.stats.time_backwards += 1
                 return None
             # The device restarted: continue the device clock from the last line, one usual step later.
             self.stats.restarts += 1
-            self._wraps = 0
-            raw = value
-            self._origin_raw_t = raw - (self._last_dev_s + max(self._last_step_s, 1e-6)) / scale
-            dev_s = (raw - self._origin_raw_t) * scale
+            scale = _TIME_UNIT_S[unit]
+            self._origin_raw_t = value - (self._last_dev_s + max(self._last_step_s, 1e-6)) / scale
+            dev_s = (value - self._origin_raw_t) * scale
+            line = _Timed(line.row, line.arrival_s, dev_s, value, 0)
             self.clock.restart()
-        self._backwards.clear()
+        else:
+            self._backwards.clear()
         if self._last_dev_s is not None:
             self._last_step_s = dev_s - self._last_dev_s
+            self._steps.append(self._last_step_s)
         self._last_dev_s = dev_s
-        self._last_raw_t = raw
-        if arrival_s is not None:
-            self.clock.observe(dev_s, arrival_s)
-        return float(self.clock.map(np.array([dev_s]))[0])
+        self._last_raw_t = line.raw
+        self._wraps = line.wraps
+        return line
 
     def _host_time(self, i: int, arrivals: list[float | None]) -> float:
         """Time of a line without a device time: the line count at ``rate_hz``, else spread between arrivals."""

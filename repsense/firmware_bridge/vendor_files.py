@@ -27,6 +27,7 @@ import numpy as np
 
 from repsense.errors import RecordingError, RepsenseError
 from repsense.firmware_bridge import vendor_metamotion, vendor_polar, vendor_witmotion
+from repsense.firmware_bridge.plausible import FILE_REMEDY, acceleration_doubt
 from repsense.firmware_bridge.recording import (
     FORMAT_KEY,
     REQUIRED_COLUMNS,
@@ -54,22 +55,13 @@ _SENSOR_SUFFIX = re.compile(r"_(?:Accelerometer|ACC)(?:_.*)?$")
 _SENSOR_WORDS = re.compile(r"_(?:Accelerometer|ACC)(?:_[\d.]+Hz)?(?=_|$)")
 
 
-#: The median of |acceleration| over a recording is about 1 g: a sensor at rest reads gravity, and a lift moves
-#: the median by a few tenths at most. Outside these bounds the values are not in g.
-PLAUSIBLE_MEDIAN_G = (0.3, 3.0)
-
-
-def check_acceleration_unit(acc_g: np.ndarray, source: str) -> None:
+def check_acceleration_unit(acc_g: np.ndarray, source: str, gyro_dps: np.ndarray | None = None) -> None:
     """Refuse acceleration that is evidently not in g, most often m/s^2 (9.81 at rest), which would otherwise be
-    counted as a bar moving at 14 m/s through 20 m. The file formats allow any value up to 64 g; a lift does not."""
-    median = float(np.median(np.sqrt(np.einsum("ij,ij->i", acc_g, acc_g))))
-    if PLAUSIBLE_MEDIAN_G[0] <= median <= PLAUSIBLE_MEDIAN_G[1]:
-        return
-    if 6.5 <= median <= 13.0:
-        hint = "that is m/s^2 (9.81 at rest), and repsense reads g: divide the acceleration by 9.80665"
-    else:
-        hint = "a sensor reads about 1 g at rest: is the acceleration in g?"
-    raise RecordingError(f"{source}: acceleration is {median:.3g} at the median; {hint}")
+    counted as a bar moving at 14 m/s through 20 m. The file formats allow any value up to 64 g; a lift does not.
+    The checks are ``plausible``'s, which live runs on its first seconds."""
+    doubt = acceleration_doubt(acc_g, gyro_dps)
+    if doubt is not None:
+        raise RecordingError(f"{source}: {doubt.text}; {FILE_REMEDY[doubt.kind]}")
 
 
 def detect_format(path: str | os.PathLike[str]) -> str | None:
@@ -111,7 +103,7 @@ def load_any(path: str | os.PathLike[str]) -> Recording:
     fmt = detect_format(p)
     if fmt in readers:
         recording = readers[fmt](p)
-        check_acceleration_unit(recording.samples.acc_g, str(p))
+        check_acceleration_unit(recording.samples.acc_g, str(p), recording.samples.gyro_dps)
         return recording
     first = next((line.strip() for line in _head_lines(p) if line.strip()), "")
     shown = repr(first if len(first) <= 60 else first[:60] + "...") if first else "the file is empty"

@@ -14,7 +14,10 @@ The estimate comes from the rhythm of the reps around the gap. It is given only 
 - ``T / P`` is within ``ratio_tolerance`` of a whole number ``k`` of at least 2: ``k - 1`` reps are missing;
 - the missing reps, spaced evenly between the two, fall after the gap's start less half a period and before
   its end plus two periods (the counter may miss the first reps after it, while it settles again): reps missed
-  well away from the gap are not the gap's doing.
+  well away from the gap are not the gap's doing;
+- the gap (gaps with no rep between them taken as one) lasts at most ``max_gap_s``, 3 minutes: nobody keeps a
+  steady tempo through a longer silence (it is a rest, or a corrupted clock), so a longer gap gets no estimate
+  at all rather than an absurd one.
 
 ``UnseenRepsEvent`` says ``k - 1`` as soon as the tempo is known: with the first rep after the gap when enough
 reps came before it, else with a later one. A gap after which no rep comes (the set ended in it) says nothing,
@@ -39,6 +42,7 @@ class UnseenConfig:
     max_intervals: int = 4
     tempo_tolerance: float = 0.25
     ratio_tolerance: float = 0.25
+    max_gap_s: float = 180.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +119,7 @@ class UnseenReps:
 
     def _missing(self, span: _Span, period: float, detected_at_s: float) -> UnseenRepsEvent | None:
         cfg = self.config
-        if math.isnan(period):
+        if math.isnan(period) or span.gap_end_s - span.gap_start_s > cfg.max_gap_s:
             return None
         across = span.first_after_s - span.last_before_s
         k = round(across / period)

@@ -18,11 +18,13 @@ from repsense.core.live import EndReason, LiveSession, LiveStatus
 from repsense.core.liveview import PlainLiveView, QuietLiveView, RichLiveView
 from repsense.core.session import SessionEvent, SessionResult, SetSession, replay
 from repsense.core.setcontrol import SetConfig, SetMode
-from repsense.errors import LinkError
+from repsense.errors import ConfigError, LinkError
 from repsense.events import Exercise, GapEvent, Placement, RepEvent, RepFlag, SetEnded, StopReason, UnseenRepsEvent
 from repsense.firmware_bridge.links import LinkEvent, LinkEventKind, LinkHealth, MemoryLink
+from repsense.firmware_bridge.plausible import DoubtKind
 from repsense.firmware_bridge.recording import read_recording
 from repsense.firmware_bridge.simulator import random_config, simulate_set
+from repsense.samples import STANDARD_GRAVITY_M_S2 as G
 from repsense.samples import SampleBlock
 
 SQUAT = Exercise.SQUAT
@@ -339,3 +341,64 @@ def test_reps_with_no_velocity_show_as_counted_without_a_bar_or_a_stop_line(view
     text = buffer.getvalue()
     assert "counted, no velocity" in text
     assert "0.00" not in text and "stop below" not in text
+
+
+# --- data in the wrong units ------------------------------------------------------------------------------------------
+
+
+class Paced:
+    """A link that yields each block as if it arrived ``every_s`` of wall time after the one before."""
+
+    def __init__(self, blocks: list[SampleBlock], every_s: float) -> None:
+        self.items = blocks
+        self.every_s = every_s
+        self.last_arrival_wall_s: float | None = None
+
+    async def blocks(self) -> AsyncGenerator[SampleBlock | LinkEvent, None]:
+        for i, block in enumerate(self.items):
+            self.last_arrival_wall_s = 1000.0 + i * self.every_s
+            yield block
+
+    def health(self) -> LinkHealth:
+        return LinkHealth(connected=True)
+
+
+def _scaled(block: SampleBlock, t: float = 1.0, acc: float = 1.0) -> SampleBlock:
+    return SampleBlock(block.t_s * t, block.acc_g * acc, block.gyro_dps)
+
+
+@pytest.mark.parametrize(
+    ("link", "kind", "said"),
+    [
+        (lambda sq: MemoryLink(pieces(_scaled(sq, acc=G))), DoubtKind.ACC_IN_M_S2, "acceleration is 9.8"),
+        (lambda sq: Paced(pieces(_scaled(sq, t=1000.0), 50.0), 0.05), DoubtKind.CLOCK_FAST, "of samples came in"),
+        (lambda sq: Paced(pieces(_scaled(sq, t=0.001), 5e-5), 0.05), DoubtKind.CLOCK_SLOW, "brought only"),
+    ],
+)
+def test_data_in_the_wrong_units_end_the_session_with_the_remedy_and_keep_the_recording(
+    squat, tmp_path, link, kind, said
+):
+    path = tmp_path / "live.csv"
+    live = LiveSession(
+        link(squat), session(), Shown(), record=path, handle_signals=False, time_scale=1.0, remedies={kind: "DO THIS"}
+    )
+    with pytest.raises(ConfigError, match=f"{said}.*: DO THIS \\(the recording so far is in {re.escape(str(path))}\\)"):
+        asyncio.run(live.run())
+    assert 0 < len(read_recording(path).samples) < len(squat)
+
+
+def test_a_recording_never_overwrites_a_file(squat, tmp_path):
+    path = tmp_path / "live.csv"
+    path.write_text("an earlier set\n")
+    (tmp_path / "live-2.csv").write_text("and another\n")
+    outcome, _ = run(MemoryLink(pieces(squat.slice(0, 300))), session(), path)
+    assert outcome.recording == tmp_path / "live-3.csv"
+    assert path.read_text() == "an earlier set\n" and (tmp_path / "live-2.csv").read_text() == "and another\n"
+    assert len(read_recording(tmp_path / "live-3.csv").samples) == 300
+
+
+def test_a_session_without_a_sample_is_an_error_and_claims_no_recording(tmp_path):
+    live = LiveSession(MemoryLink([]), session(), Shown(), record=tmp_path / "live.csv", handle_signals=False)
+    with pytest.raises(LinkError, match=r"^no data from the sensor before the link ended$"):
+        asyncio.run(live.run())
+    assert live.outcome.recording is None and not (tmp_path / "live.csv").exists()

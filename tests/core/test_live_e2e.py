@@ -11,7 +11,9 @@ import contextlib
 import io
 import json
 import os
+import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -251,3 +253,98 @@ def test_a_wrist_sensor_counts_live_what_replay_counts(which, glitchy_wrist_squa
     expected = replay(source, *options)
     assert len(result["reps"]) == len(expected["reps"]) >= 4
     assert all("velocity_estimated" in rep["flags"] for rep in result["reps"])
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        (("--acc-unit", "m/s2"), "pass --acc-unit g, not m/s2"),
+        (("--columns", "ms,gx,gy,gz,ax,ay,az"), "check --columns ms,gx,gy,gz,ax,ay,az"),
+        (("--time-unit", "s"), "pass --time-unit ms, not s"),
+        (("--time-unit", "us"), "pass --time-unit ms, not us"),
+        (("--gyro-unit", "rad/s"), "pass --gyro-unit dps, not rad/s"),
+    ],
+)
+def test_wrong_units_or_columns_stop_live_with_one_line_naming_the_option(tmp_path, options, named):
+    """Read with the wrong option, a set used to count 0 reps and exit 0; replay refuses such a file."""
+    source = REPO_ROOT / "sample_recordings" / "squat_amrap_walkout_100hz.csv"
+    record = tmp_path / "live.csv"
+    emulator = Emulator(source, "--format", "csv")
+    try:
+        args = ("--port", emulator.port, "--record", str(record), "--db", str(tmp_path / "h.sqlite3"), "--json")
+        proc = subprocess.run(
+            command("live", *args, "--speed", SPEED, "--give-up", "1.5", *AMRAP, *options),
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        emulator.kill()
+    assert proc.returncode == 2 and proc.stdout == "", proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith("repsense: error: ") and named in line and str(record) in line, line
+    assert len(read_recording(record).samples) > 0
+    assert not (tmp_path / "h.sqlite3").exists()
+
+
+def test_two_sessions_with_the_same_record_path_keep_both_sets(squat_file, tmp_path):
+    """The README's example, twice with one --db: set 1's recording must stay set 1's."""
+    record, db = tmp_path / "live.csv", tmp_path / "h.sqlite3"
+    results = []
+    for _ in range(2):
+        emulator = Emulator(squat_file)
+        try:
+            results.append(live(emulator.port, record, *AMRAP, "--db", str(db)))
+            emulator.finish()
+        finally:
+            emulator.kill()
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        paths = [Path(p) for (p,) in conn.execute("SELECT recording_path FROM sets ORDER BY id")]
+    assert paths == [record.resolve(), (tmp_path / "live-2.csv").resolve()]
+    for path, result in zip(paths, results, strict=True):
+        assert len(read_recording(path).samples) == result["summary"]["samples"]
+
+
+@pytest.mark.parametrize(
+    ("sent", "options", "said"),
+    [
+        (
+            "frame",
+            ("--format", "csv"),
+            "do not decode as csv \\(.* discarded, no sample for 1.5 s\\): try --format auto",
+        ),
+        (
+            "csv",
+            ("--format", "frame"),
+            "do not decode as frame \\(.* discarded, no sample for 1.5 s\\): try --format auto \\(or csv\\)",
+        ),
+        (
+            "csv",
+            ("--columns", "ms,ax,ay,az"),
+            "do not decode as csv \\(.* discarded, .*\\): check --columns ms,ax,ay,az",
+        ),
+    ],
+)
+def test_bytes_in_the_wrong_format_are_named_so_and_exit_2(squat_file, tmp_path, sent, options, said):
+    """Not 'no data ... gave up', a summary naming a file never written, and exit 0."""
+    record = tmp_path / "live.csv"
+    emulator = Emulator(squat_file, "--format", sent)
+    try:
+        args = ("--port", emulator.port, "--record", str(record), "--db", str(tmp_path / "h.sqlite3"))
+        proc = subprocess.run(
+            command("live", *args, "--speed", SPEED, "--give-up", "1.5", *AMRAP, *options),
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        emulator.kill()
+    assert proc.returncode == 2, proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert re.search(f"^repsense: error: receiving bytes that {said}$", line), line
+    assert "recording" not in proc.stdout + proc.stderr
+    assert not record.exists() and not (tmp_path / "h.sqlite3").exists()

@@ -303,3 +303,85 @@ def test_any_input_never_raises(chunks: list[bytes], columns: str | None, arriva
     blocks += decoder.flush()
     t = np.concatenate([b.t_s for b in blocks]) if blocks else np.empty(0)
     assert np.all(np.diff(t) > 0)
+
+
+# -- corrupted times ---------------------------------------------------------------------------------------------
+
+
+def _numbered(n: int, times: list[int] | None = None) -> list[str]:
+    """``ms,ax,ay,az`` lines 10 ms apart whose ``ax`` numbers them (line ``i`` has ``ax = i / 10000``)."""
+    times = times or [1000 + 10 * i for i in range(n)]
+    return [f"{t},{i / 10000:.4f},0.0,1.0\n" for i, t in enumerate(times)]
+
+
+def _both_ways(text: str) -> tuple[SampleBlock, TextLineDecoder]:
+    """Decoded whole and one byte at a time, which must agree; the block and the byte-by-byte decoder."""
+    data = text.encode()
+    whole = _decode(TextLineDecoder(), [data])
+    decoder = TextLineDecoder()
+    cut = _decode(decoder, [data[i : i + 1] for i in range(len(data))])
+    np.testing.assert_array_equal(whole.t_s, cut.t_s)
+    np.testing.assert_array_equal(whole.acc_g, cut.acc_g)
+    return cut, decoder
+
+
+def test_a_corrupted_time_far_ahead_is_dropped_and_never_becomes_the_clock() -> None:
+    lines = _numbered(400)
+    lines[200] = "9" + lines[200]  # one flipped character: 3000 ms becomes 93000 ms
+    block, decoder = _both_ways("".join(lines))
+    assert decoder.stats.time_jumps == 1
+    assert decoder.stats.restarts == 0
+    assert len(block) == 399
+    index = np.rint(block.acc_g[:, 0] * 10000).astype(int)
+    assert 200 not in index
+    np.testing.assert_allclose(block.t_s, 0.01 * index, atol=1e-9)
+
+
+def test_a_corrupted_time_a_little_ahead_costs_a_few_lines_and_shifts_nothing() -> None:
+    lines = _numbered(100)
+    lines[50] = lines[50].replace("1500,", "1530,", 1)  # within the jump bound: taken, then 3 lines are behind it
+    block, decoder = _both_ways("".join(lines))
+    assert (decoder.stats.time_jumps, decoder.stats.restarts, decoder.stats.time_backwards) == (0, 0, 3)
+    index = np.rint(block.acc_g[:, 0] * 10000).astype(int)
+    assert len(block) == 97 and not {51, 52, 53} & set(index)
+    clean = index != 50
+    np.testing.assert_allclose(block.t_s[clean], 0.01 * index[clean], atol=1e-9)
+
+
+def test_a_real_pause_of_the_device_clock_passes_as_a_gap() -> None:
+    times = [1000 + 10 * i for i in range(200)] + [1000 + 10 * 199 + 5000 + 10 * i for i in range(200)]
+    block, decoder = _both_ways("".join(_numbered(400, times)))
+    assert (decoder.stats.time_jumps, decoder.stats.time_backwards) == (0, 0)
+    assert len(block) == 400
+    np.testing.assert_allclose(np.diff(block.t_s)[199], 5.0, atol=1e-9)
+
+
+def test_a_jump_no_line_confirms_is_dropped_at_the_end() -> None:
+    lines = _numbered(20)
+    lines[-1] = "9" + lines[-1]
+    decoder = TextLineDecoder()
+    assert len(_decode(decoder, ["".join(lines).encode()])) == 19
+    assert decoder.flush() == [] and decoder.stats.time_jumps == 1
+
+
+@settings(max_examples=150, deadline=None)
+@given(hits=st.lists(st.tuples(st.integers(10, 299), st.integers(0, 3), st.sampled_from("0123456789-.")), max_size=4))
+def test_no_corrupted_time_character_moves_the_lines_around_it(hits: list[tuple[int, int, str]]) -> None:
+    lines = _numbered(300)
+    for line, position, char in hits:
+        lines[line] = lines[line][:position] + char + lines[line][position + 1 :]
+    block, _ = _both_ways("".join(lines))
+    hit = {line for line, _, _ in hits}
+    index = np.rint(block.acc_g[:, 0] * 10000).astype(int)
+    clean = ~np.isin(index, list(hit))
+    # The clock is the first line's: every untouched line keeps its time, and few are lost.
+    np.testing.assert_allclose(block.t_s[clean], 0.01 * index[clean], atol=1e-9)
+    assert clean.sum() >= 300 - len(hit) * 6
+
+
+def test_steps_of_seconds_from_the_start_are_not_taken_for_jumps() -> None:
+    """ms read as s (``--time-unit s``): every step is 10 s, more than any bound before a step is known."""
+    decoder = TextLineDecoder(time_unit="s")
+    block = _decode(decoder, ["".join(_numbered(50)).encode()])
+    assert (len(block), decoder.stats.time_jumps) == (50, 0)
+    np.testing.assert_allclose(np.diff(block.t_s), 10.0)

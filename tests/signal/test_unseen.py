@@ -109,3 +109,12 @@ def test_what_is_said_does_not_depend_on_block_size(cuts):
     pipeline = RepPipeline(PipelineConfig.for_lift(exercise))
     pieces = [e for piece in sim.samples.split(cuts) for e in pipeline.feed(piece)] + pipeline.flush()
     assert pieces == whole
+
+
+@pytest.mark.parametrize(("gap_s", "told"), [(170.0, True), (190.0, False), (3.5e7, False)])
+def test_a_gap_of_more_than_a_few_minutes_gets_no_estimate(gap_s, told):
+    """A steady tempo says nothing about minutes of silence (a rest, or a corrupted clock): no absurd figure."""
+    across = 2.0 * round((gap_s + 1.0) / 2.0)
+    events = [rep(2.0), rep(4.0), rep(6.0), GapEvent(6.5, gap_s), rep(6.0 + across), rep(8.0 + across)]
+    found = said(events)
+    assert [f.reps for f in found] == ([round(across / 2.0) - 1] if told else [])
