@@ -23,7 +23,7 @@ from repsense.core.cli_history import (
     add_history_commands,
     add_save_options,
     default_set_number,
-    previous_best,
+    endurance_numbers,
     save_result,
 )
 from repsense.core.cli_import import add_import_command, cmd_import
@@ -191,7 +191,7 @@ def _rate(text: str) -> float:
 def _set_choice(args: argparse.Namespace, exercise: Exercise, started: dt.datetime | None = None) -> SetChoice:
     """The set to run from the set options: its SetConfig and, with ``--plan``, the plan, set and load. ``started``:
     when the set was done (a replayed recording's start), None for now."""
-    return choose_set(args, exercise, default_set_number, previous_best, started)
+    return choose_set(args, exercise, default_set_number, endurance_numbers, started)
 
 
 def _save(

@@ -175,7 +175,7 @@ def _history_report(args: argparse.Namespace, set_id: int) -> SetReport:
 
 def _file_report(args: argparse.Namespace, path: Path) -> SetReport:
     from repsense.core.advice import good_reps
-    from repsense.core.cli_history import db_path, open_history, previous_best
+    from repsense.core.cli_history import db_path, endurance_numbers, open_history
     from repsense.core.cli_plan import choose_set, set_advice
     from repsense.core.history_rows import recording_started
     from repsense.core.session import SetSession, lift_from_metadata, replay
@@ -185,7 +185,11 @@ def _file_report(args: argparse.Namespace, path: Path) -> SetReport:
     exercise, placement = lift_from_metadata(recording.metadata, args.exercise, args.placement)
     # A report comes after the set: without --set it is the plan's first set (not "the next one" as in a replay).
     choice = choose_set(
-        args, exercise, lambda _args, _plan, _started: 1, previous_best, started=recording_started(recording.metadata)
+        args,
+        exercise,
+        lambda _args, _plan, _started: 1,
+        endurance_numbers,
+        started=recording_started(recording.metadata),
     )
     result = replay(recording.samples, SetSession(exercise, placement, choice.config, source=str(path)))
     advice = set_advice(choice, result)

@@ -421,6 +421,22 @@ class History:
         day = local_day(from_iso(rows[0][0]))
         return max(int(good) for started, good in rows if local_day(from_iso(started)) == day)
 
+    def endurance_day_best(
+        self, exercise: str, load_kg: float, *, since: dt.datetime, before: dt.datetime, before_id: int | None = None
+    ) -> int | None:
+        """The day's number so far: the most good reps of the endurance sets of this lift and load that began from
+        ``since`` (the day's midnight) and before ``before`` (the set's own start; a set that began at that very
+        second counts when its id is below ``before_id``). None when there is none."""
+        with self._errors():
+            row = self._conn.execute(
+                "SELECT max(good_reps) FROM sets JOIN sessions ON sessions.id = sets.session_id "
+                "WHERE exercise = ? AND abs(load_kg - ?) < ? AND plan_text LIKE 'endurance%' "
+                "AND sessions.started_at >= ? "
+                "AND (sessions.started_at < ? OR (sessions.started_at = ? AND sets.id < ?))",
+                (str(exercise), load_kg, SAME_LOAD_KG, to_iso(since), to_iso(before), to_iso(before), before_id or 0),
+            ).fetchone()
+        return None if row[0] is None else int(row[0])
+
     def profile_points(self, exercise: str) -> list[tuple[float, float]]:
         """``(load_kg, best MCV m/s)`` of every set of this lift with a load and a velocity, oldest first."""
         with self._errors():

@@ -391,11 +391,39 @@ def test_endurance_beats_last_weeks_number_as_of_the_recordings_own_day(tmp_path
         history.save_set(simple_set([0.7] * 30, **endurance))  # today, after the recording
     code, out, _ = cli(capsys, "replay", str(dated(tmp_path, day)), "--plan", "endurance 100kg", "--db", str(db))
     assert code == 0
-    assert "your number: 4, beat it: 5" in out
-    assert "6 good reps at 100 kg: you beat your number (4). Next time: 7." in out
+    # last week's number is 4; the set an hour earlier the same day is the day's number so far, not last week's
+    assert "your number: 4, beaten today with 15 (an earlier set), beat that: 16" in out
+    assert (
+        "6 good reps at 100 kg: you beat your number (4). Your earlier set today beat it with 15. Next time: 16." in out
+    )
     # no load: no number, and it says so
     code, out, _ = cli(capsys, "replay", str(dated(tmp_path, day)), "--plan", "endurance", "--db", str(db))
     assert "no load, so no number to beat" in out and "that is your number" not in out
+
+
+def test_a_second_endurance_set_on_the_same_day_counts_the_days_best(tmp_path, capsys):
+    """The audit: set 1 of "endurance 100kg, 2 sets" made 8 ("that is your number, beat it: 9"), set 2 the same day
+    made 6 and was told "6 ... that is your number. Next time, beat it: 7", while next week's number was 8. The
+    second set now says the day's number so far and the target from it; so does its correction."""
+    db = tmp_path / "h.sqlite3"
+    day = (dt.datetime.now().astimezone() - dt.timedelta(days=10)).replace(hour=18, minute=0, second=0, microsecond=0)
+    plan = "endurance 100kg, 2 sets"
+    with History(db) as history:
+        history.save_set(simple_set([0.7] * 8, started_at=day, plan_text=plan, set_number=1, load_unit="kg"))
+    second = dated(tmp_path, day + dt.timedelta(minutes=10))
+    code, out, _ = cli(capsys, "replay", str(second), "--plan", plan, "--save", "--db", str(db))
+    assert code == 0
+    assert "set 2 of 2, AMRAP at 100 kg; your number today so far: 8 (an earlier set), beat it: 9" in out
+    assert "6 good reps at 100 kg; your number today is 8, from an earlier set. Next time, beat it: 9." in out
+    assert "that is your number. Next time, beat it: 7" not in out
+    code, out, _ = cli(capsys, "correct", "2", "--drop", "1", "--db", str(db))
+    with History(db) as history:
+        assert "5 good reps at 100 kg; your number today is 8" in (history.get_set(2).advice_text or "")
+    # a week later the number is the better of that day's two sets, as the second set said
+    code, out, _ = cli(
+        capsys, "replay", str(dated(tmp_path, day + dt.timedelta(days=7))), "--plan", plan, "--db", str(db)
+    )
+    assert "your number: 8, beat it: 9" in out
 
 
 def test_replaying_a_days_recordings_in_order_takes_the_plans_sets_in_order(tmp_path, capsys):

@@ -65,6 +65,7 @@ def test_the_amrap_last_set_gets_the_rule(capsys):
         "beginner": False,
         "warnings": [],
         "previous_best": None,
+        "day_best": None,
     }
 
 
