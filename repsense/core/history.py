@@ -47,6 +47,7 @@ from repsense.core.history_rows import (
     SetSummary,
     from_iso,
     local_day,
+    missed_rep_room,
     recompute,
     to_iso,
     utc_now,
@@ -291,7 +292,8 @@ class History:
     ) -> SetRow:
         """Correct a set: ``drop`` reps (not counted), ``restore`` reps (counted again, also a rep after the stop),
         ``add`` missed reps (counted, no velocity; they settle as many of the reps a sensor gap hid; never past a fixed
-        set's target, which is refused). Velocity loss,
+        set's target, nor, in a set that stopped, more than the time before the stop has room for: ``missed_rep_room``;
+        both are refused). Velocity loss,
         good reps and the summary are recomputed and, if ``advice`` is given, the advice too; all in one
         transaction. The corrected set."""
         if add < 0:
@@ -319,6 +321,17 @@ class History:
                 raise HistoryError(
                     f"set {set_id} is a fixed set of {target} reps: --add-rep {add} would count {summary.rep_count}, "
                     f"past its target; nothing was changed"
+                )
+            added_before = sum(r.added_by_user for r in row.reps)
+            room = missed_rep_room(row.reps, row.stop_rep, row.unseen_reps + added_before)
+            if add and room is not None and added_before + add > room:
+                # An added rep was missed before the stop; one the time before the stop has no room for would have
+                # come after it, and reps after the stop are not the set's.
+                left = max(0, room - added_before)
+                raise HistoryError(
+                    f"set {set_id} stopped after rep {row.stop_rep}: the time before the stop leaves room for about "
+                    f"{left} more missed rep{'' if left == 1 else 's'}, not {add}; reps after the stop do not count "
+                    f"(--restore REP counts one the sensor saw); nothing was changed"
                 )
             conn.execute("DELETE FROM reps WHERE set_id = ?", (set_id,))
             conn.executemany(

@@ -13,7 +13,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from repsense.core.history_rows import SetRow
+from repsense.core.history_rows import SetRow, set_order
 from repsense.core.loadvelocity import LoadVelocityProfile
 from repsense.core.percent import loss_text
 from repsense.core.plan import Load, WeightUnit, format_number
@@ -76,7 +76,7 @@ def print_set(out: Console, row: SetRow) -> None:
     table = Table(box=box.SIMPLE_HEAD)
     for name in ("rep", "MCV m/s", "peak m/s", "ROM m", "VL", "flags", ""):
         table.add_column(name, justify="left" if name in ("flags", "") else "right")
-    for rep in row.reps:
+    for rep in set_order(row.reps, row.stop_rep):  # reps added by hand were missed before the stop
         table.add_row(
             str(rep.idx),
             _mcv(rep.mean_velocity_m_s),

@@ -25,6 +25,7 @@ import numpy as np
 
 from repsense.core.advice import FORM_BREAKERS, unseen_in_set
 from repsense.core.advice import good_reps as count_good_reps
+from repsense.core.history_rows import set_order
 from repsense.core.percent import loss_text
 from repsense.core.session import SessionResult
 from repsense.core.setcontrol import MIN_VELOCITY_M_S
@@ -255,7 +256,8 @@ def report_from_set_row(row: SetRow, *, trace: VerticalTrace | None = None, **de
             # A rep added by hand was missed during the set, whatever number it was given.
             after_stop=row.stop_rep is not None and r.idx > row.stop_rep and not r.added_by_user,
         )
-        for r in row.reps
+        # In the set's order: a rep added by hand sits before the stop rep, not among the reps after the stop.
+        for r in set_order(row.reps, row.stop_rep)
     )
     exercise = _exercise_or_none(row.exercise)
     fields: dict[str, Any] = {
@@ -366,7 +368,8 @@ def summary_text(report: SetReport) -> str:
     if struck:
         parts.append(f"Struck out by hand: rep {', '.join(struck)}.")
     if added:
-        parts.append(f"Added by hand (missed by the sensor, not measured): rep {', '.join(added)}.")
+        when = " before the stop" if report.stop_rep is not None else ""
+        parts.append(f"Added by hand (missed by the sensor{when}, not measured): rep {', '.join(added)}.")
     measured = [r for r in in_set if r.mean_velocity_m_s is not None]
     if measured:
         best = max(measured, key=lambda r: r.mean_velocity_m_s or 0.0)

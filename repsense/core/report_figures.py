@@ -86,12 +86,14 @@ def velocity_figure(report: SetReport) -> Figure | None:
     fig = Figure(figsize=(10, 5.4), dpi=DPI, layout="constrained")
     ax = fig.subplots()
     top = max((r.mean_velocity_m_s or 0.0) for r in reps) or 1.0
-    stop = report.stop_rep
-    last = reps[-1].index
+    # Bars stand in the set's order (a rep added by hand before the stop rep), labelled with their numbers.
+    slot = {rep.index: x for x, rep in enumerate(reps, start=1)}
+    stop = None if report.stop_rep is None else slot.get(report.stop_rep, report.stop_rep)
+    last = len(reps)
     handles: list[Line2D | Patch] = []
     threshold_drawn = False
     for rep in reps:
-        x = rep.index
+        x = slot[rep.index]
         after = rep.after_stop
         alpha = 0.45 if after else 1.0
         mcv = rep.mean_velocity_m_s
@@ -158,13 +160,13 @@ def velocity_figure(report: SetReport) -> Figure | None:
     if any(_short_flags(r) for r in reps):
         handles.append(Patch(facecolor="white", edgecolor="#333333", hatch="//", label="rep with a remark"))
     ax.set_ylim(0, top * 1.22)
-    ax.set_xlim(reps[0].index - 0.6, last + (0.6 if stop is None or last > stop else 0.8))
+    ax.set_xlim(1 - 0.6, last + (0.6 if stop is None or last > stop else 0.8))
     if stop is not None:
         ax.axvline(stop + 0.5, color=STOP_RED, linewidth=3)
         ax.text(
             stop + 0.5,
             top * 1.2,
-            f" STOP after rep {stop} ",
+            f" STOP after rep {report.stop_rep} ",
             color="white",
             fontsize=FONT,
             fontweight="bold",
@@ -185,7 +187,7 @@ def velocity_figure(report: SetReport) -> Figure | None:
                 style="italic",
             )
         handles.append(Line2D([], [], color=STOP_RED, linewidth=3, label="end of the set"))
-    ax.set_xticks([r.index for r in reps])
+    ax.set_xticks(range(1, last + 1), [str(r.index) for r in reps])
     ax.set_xlabel("rep", fontsize=LABEL)
     ax.set_ylabel("mean concentric velocity (m/s)", fontsize=LABEL)
     ax.tick_params(labelsize=FONT)

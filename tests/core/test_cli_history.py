@@ -171,6 +171,23 @@ def test_correct_recomputes_good_reps_velocity_loss_and_advice(saved, capsys):
     assert row.advice_verdict == "at_limit"
 
 
+def test_adding_reps_past_the_stop_of_an_amrap_set_is_refused_and_changes_nothing(saved, capsys):
+    """The audit: after `correct --drop 2`, `--add-rep 5` counted reps after the stop (5 -> 10) and the advice went
+    from "at your limit" to "too light. Next time: 110 kg". A rep missed before the stop is still added."""
+    assert cli(capsys, "correct", "2", "--drop", "2", "--db", str(saved))[0] == 0
+    with History(saved) as history:
+        before = history.get_set(2)
+    code, out, err = cli(capsys, "correct", "2", "--add-rep", "5", "--db", str(saved))
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "stopped after rep 6" in err and "nothing was changed" in err
+    with History(saved) as history:
+        assert history.get_set(2) == before
+    code, out, _ = cli(capsys, "correct", "2", "--add-rep", "--db", str(saved))
+    assert code == 0 and "reps 5 -> 6" in out
+    listed = [line.split()[0] for line in out.splitlines() if line.strip()[:2].strip().isdigit()]
+    assert listed[-5:] == ["10", "6", "7", "8", "9"]  # the added rep belongs before the stop, not after rep 9
+
+
 def test_correct_refuses_nonsense_in_one_line(saved, capsys):
     for args, words in [
         (["correct", "2"], "say what to correct"),

@@ -299,10 +299,15 @@ def test_corrections_show_in_the_report(tmp_path, history_db):
     assert main(["report", str(set_id), "--db", str(db), "--out", str(out), "--png", str(png)]) == 0
     html = out.read_text(encoding="utf-8")
     assert "Struck out by hand: rep 2." in html
-    assert "Added by hand (missed by the sensor, not measured): rep 10." in html
+    assert "Added by hand (missed by the sensor before the stop, not measured): rep 10." in html
     assert "Corrected by hand on" in html
-    assert '<td class="words">added by hand: not measured</td>' in html
-    assert table_rows(html) == [str(i) for i in range(1, 11)]
+    assert (
+        '<tr><td>10</td><td></td><td></td><td></td><td></td><td></td><td class="words">added by hand: not measured'
+        in html
+    )
+    # the added rep is one of the set's, before the stop: not after the reps after the stop, and not grey
+    assert table_rows(html) == ["1", "2", "3", "4", "5", "10", "6", "7", "8", "9"]
+    assert '<tr class="stop"><td>6</td>' in html and '<tr class="after"><td>10</td>' not in html
     assert_sensible_png(png)
 
 
