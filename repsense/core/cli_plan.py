@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +18,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from repsense.core.advice import Advice, Verdict, session_advice
-from repsense.core.plan import Load, Plan, PlanKind, SetSpec, parse_load, parse_plan
+from repsense.core.plan import Load, Plan, PlanKind, SetSpec, WeightUnit, parse_load, parse_plan
 from repsense.core.session import SessionResult
 from repsense.core.setcontrol import SetConfig, SetMode
 from repsense.errors import ConfigError
@@ -108,16 +108,27 @@ class SetChoice:
         return line
 
 
+def recording_load(metadata: Mapping[str, Any]) -> Load | None:
+    """The load a recording says it was made at (its ``load_kg`` metadata), or None when it says none or no
+    positive number."""
+    try:
+        return Load(float(metadata["load_kg"]), WeightUnit.KG)
+    except (KeyError, TypeError, ValueError, ConfigError):
+        return None
+
+
 def choose_set(
     args: argparse.Namespace,
     exercise: Exercise,
     default_set_number: DefaultSetNumber,
     endurance_numbers: EnduranceNumbers | None = None,
     started: dt.datetime | None = None,
+    recorded_load: Load | None = None,
 ) -> SetChoice:
     """The set to run from the parsed set options. ``default_set_number`` picks the set when ``--set`` is not given;
     ``endurance_numbers`` looks up last week's number and the day's so far for an endurance set. ``started``: when
-    the set was done (a replayed recording's start), None for now; the look-ups go by it."""
+    the set was done (a replayed recording's start), None for now; the look-ups go by it. ``recorded_load``: the
+    recording's own load (``recording_load``), used when neither ``--load`` nor the plan gives one."""
     plan_text: str | None = getattr(args, "plan", None)
     load_text: str | None = getattr(args, "load", None)
     number: int | None = getattr(args, "set", None)
@@ -142,11 +153,13 @@ def choose_set(
             mode = SetMode.FIXED
             warnings.append(f"beginner: a fixed set of {reps} reps, not AMRAP ({BEGINNER_WHY})")
         config = SetConfig.for_lift(exercise, mode=mode, target_reps=reps, **common)
-        return SetChoice(config, load=load, beginner=beginner, warnings=tuple(warnings))
+        return SetChoice(config, load=load or recorded_load, beginner=beginner, warnings=tuple(warnings))
 
     if mode_text is not None or reps is not None:
         raise ConfigError("--mode and --reps conflict with --plan: the plan sets each set's mode and reps")
     plan = parse_plan(plan_text)
+    if load is None and plan.load is None:
+        load = recorded_load
     if load is not None:
         plan = plan.with_load(load)
     plan_warnings: list[str] = []

@@ -188,6 +188,26 @@ def test_adding_reps_past_the_stop_of_an_amrap_set_is_refused_and_changes_nothin
     assert listed[-5:] == ["10", "6", "7", "8", "9"]  # the added rep belongs before the stop, not after rep 9
 
 
+def test_a_replay_saves_the_recordings_load_unless_a_flag_gives_one(tmp_path, capsys):
+    """The audit: `report FILE` titled the demo "Squat · 120 kg" (its load_kg), but `replay FILE --save` stored no
+    load, so `profile squat` had no point from it. A replay uses the recording's load when neither --load nor the
+    plan gives one; a flag overrides the file."""
+    db = tmp_path / "h.sqlite3"
+    for extra in ([], ["--load", "100kg"], ["--plan", "4x5@110kg, last AMRAP", "--set", "4"], ["--plan", "3x5"]):
+        assert cli(capsys, "replay", str(DEMO), "--save", "--db", str(db), *extra)[0] == 0
+    with History(db) as history:
+        rows = [history.get_set(i) for i in (1, 2, 3, 4)]
+        points = history.profile_points("squat")
+    assert [r.load_text for r in rows] == ["120 kg", "100 kg", "110 kg", "120 kg"]
+    assert rows[3].plan_text == "3x5@120kg" and "next time 122.5 kg" in (rows[3].advice_text or "")
+    assert sorted({load for load, _ in points}) == [100.0, 110.0, 120.0]
+    unloaded = tmp_path / "unloaded.csv"
+    unloaded.write_text(DEMO.read_text(encoding="utf-8").replace("# load_kg: 120.0\n", ""), encoding="utf-8")
+    assert cli(capsys, "replay", str(unloaded), "--save", "--db", str(db))[0] == 0
+    with History(db) as history:
+        assert history.get_set(5).load_kg is None
+
+
 def test_correct_refuses_nonsense_in_one_line(saved, capsys):
     for args, words in [
         (["correct", "2"], "say what to correct"),
@@ -384,10 +404,13 @@ def test_endurance_beats_the_number_from_an_earlier_day_and_a_correction_recheck
     assert row.good_reps == 3 and "short of your number (4)" in (row.advice_text or "")
 
 
-def dated(tmp_path: Path, started: dt.datetime) -> Path:
-    """The demo recording as if recorded at ``started`` (its ``started`` metadata)."""
+def dated(tmp_path: Path, started: dt.datetime, *, load: bool = True) -> Path:
+    """The demo recording as if recorded at ``started`` (its ``started`` metadata); ``load=False`` drops its load
+    (``load_kg: 120.0``)."""
     lines = DEMO.read_text(encoding="utf-8").splitlines()
     lines.insert(1, f"# started: {started.isoformat(timespec='seconds')}")
+    if not load:
+        lines = [line for line in lines if not line.startswith("# load_kg:")]
     path = tmp_path / f"squat_{started:%Y%m%d_%H%M}.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -413,8 +436,9 @@ def test_endurance_beats_last_weeks_number_as_of_the_recordings_own_day(tmp_path
     assert (
         "6 good reps at 100 kg: you beat your number (4). Your earlier set today beat it with 15. Next time: 16." in out
     )
-    # no load: no number, and it says so
-    code, out, _ = cli(capsys, "replay", str(dated(tmp_path, day)), "--plan", "endurance", "--db", str(db))
+    # no load (not in the plan, nor in the recording): no number, and it says so
+    unloaded = dated(tmp_path, day, load=False)
+    code, out, _ = cli(capsys, "replay", str(unloaded), "--plan", "endurance", "--db", str(db))
     assert "no load, so no number to beat" in out and "that is your number" not in out
 
 

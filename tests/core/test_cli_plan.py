@@ -129,7 +129,8 @@ def test_load_overrides_the_plan(capsys):
 def test_without_a_plan_nothing_changes_but_good_reps(capsys):
     result, err = replay_json(capsys)
     assert err == ""
-    assert "plan" not in result and "advice" not in result and "load" not in result
+    assert "plan" not in result and "advice" not in result
+    assert result["load"] == {"value": 120.0, "unit": "kg", "kg": 120.0}  # the recording's load_kg
     assert result["settings"]["mode"] == "amrap" and result["settings"]["target_reps"] is None
     assert result["summary"]["good_reps"] == 6
     with_load, _ = replay_json(capsys, "--load", "100kg")
