@@ -30,6 +30,7 @@ from repsense.core.cli_import import add_import_command, cmd_import
 from repsense.core.cli_plan import (
     SetChoice,
     add_plan_options,
+    check_plan_options,
     choose_set,
     plan_json,
     print_advice,
@@ -241,6 +242,7 @@ def cmd_replay(args: argparse.Namespace, out: Console) -> int:
     speed = 1.0 if args.speed is None else args.speed
     if not speed > 0:
         raise ConfigError("--speed must be positive")
+    check_plan_options(args)
     recording = load_any(args.file)
     exercise, placement = lift_from_metadata(recording.metadata, args.exercise, args.placement)
     choice = _set_choice(args, exercise, recording_started(recording.metadata), recording_load(recording.metadata))

@@ -108,6 +108,15 @@ class SetChoice:
         return line
 
 
+def check_plan_options(args: argparse.Namespace) -> None:
+    """Read ``--plan`` and ``--load`` once before anything else, so that a typo in them is the error a command
+    reports, not a later one (a missing recording)."""
+    if getattr(args, "plan", None) is not None:
+        parse_plan(args.plan)
+    if getattr(args, "load", None) is not None:
+        parse_load(args.load)
+
+
 def recording_load(metadata: Mapping[str, Any]) -> Load | None:
     """The load a recording says it was made at (its ``load_kg`` metadata), or None when it says none or no
     positive number."""

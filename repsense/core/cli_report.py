@@ -176,11 +176,12 @@ def _history_report(args: argparse.Namespace, set_id: int) -> SetReport:
 def _file_report(args: argparse.Namespace, path: Path) -> SetReport:
     from repsense.core.advice import good_reps
     from repsense.core.cli_history import db_path, endurance_numbers, open_history
-    from repsense.core.cli_plan import choose_set, recording_load, set_advice
+    from repsense.core.cli_plan import check_plan_options, choose_set, recording_load, set_advice
     from repsense.core.history_rows import recording_started
     from repsense.core.session import SetSession, lift_from_metadata, replay
     from repsense.firmware_bridge.vendor_files import load_any
 
+    check_plan_options(args)
     recording = load_any(path)
     exercise, placement = lift_from_metadata(recording.metadata, args.exercise, args.placement)
     # A report comes after the set: without --set it is the plan's first set (not "the next one" as in a replay).

@@ -361,12 +361,14 @@ class History:
 
     def backup(self, dest: Path) -> None:
         """Copy the whole history, consistently, to a new file ``dest`` (SQLite's online backup: safe while another
-        repsense is writing). Refuses to overwrite an existing file."""
+        repsense is writing), creating its folder when missing. Refuses to overwrite an existing file."""
         dest = Path(dest)
         if dest.exists():
             raise HistoryError(f"backup {dest} exists already: choose a new file name")
-        if not dest.parent.is_dir():
-            raise HistoryError(f"backup {dest}: no such folder {dest.parent}")
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)  # a dated backup into a new folder, as the docs show it
+        except OSError as exc:
+            raise HistoryError(f"backup {dest}: cannot create the folder {dest.parent} ({exc.strerror})") from None
         try:
             target = sqlite3.connect(dest)
         except sqlite3.Error as exc:

@@ -386,6 +386,19 @@ def test_backup_is_a_whole_copy_and_never_overwrites(saved, tmp_path, capsys):
     assert code == 2 and "exists already" in err and copy.read_bytes() == before
 
 
+def test_backup_creates_its_folder_as_the_docs_show_it(saved, tmp_path, capsys):
+    """The audit: `repsense backup ~/backups/repsense-2025-03-01.sqlite3` failed when ~/backups did not exist."""
+    copy = tmp_path / "backups" / "2025" / "repsense-2025-03-01.sqlite3"
+    code, out, _ = cli(capsys, "backup", str(copy), "--db", str(saved))
+    assert code == 0 and f"to {copy}" in out
+    with History(copy) as backup:
+        assert len(backup.sets()) == 2
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder", encoding="utf-8")
+    code, _, err = cli(capsys, "backup", str(blocked / "b.sqlite3"), "--db", str(saved))
+    assert code == 2 and err.count("\n") == 1 and "cannot create the folder" in err
+
+
 def test_endurance_beats_the_number_from_an_earlier_day_and_a_correction_rechecks_it(tmp_path, capsys):
     db = tmp_path / "h.sqlite3"
     last_week = dt.datetime.now(dt.UTC) - dt.timedelta(days=7)
