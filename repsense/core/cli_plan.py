@@ -172,9 +172,13 @@ def choose_set(
     if load is not None:
         plan = plan.with_load(load)
     plan_warnings: list[str] = []
+    amrap_sets = [s.number for s in plan.sets if s.mode == SetMode.AMRAP]
     if beginner:
         plan, plan_warnings = plan.for_beginner()
     spec = plan.set(default_set_number(args, plan, started) if number is None else number)
+    # One warning per AMRAP set of the plan: say only this set's (sets 1-3 of a 4x5 are fixed anyway).
+    if beginner:
+        plan_warnings = [w for n, w in zip(amrap_sets, plan_warnings, strict=True) if n == spec.number]
     config = SetConfig.for_lift(
         exercise,
         mode=spec.mode,

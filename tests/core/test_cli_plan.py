@@ -109,6 +109,17 @@ def test_beginner_turns_the_amrap_set_fixed_and_warns(capsys):
     assert result["advice"]["next_load"]["value"] == 102.5
 
 
+def test_beginner_warns_only_on_the_set_it_changes(capsys):
+    """The audit: sets 1-3 each printed "warning: beginner: set 4 of 4x5@100kg, last AMRAP runs as a fixed set",
+    naming set 4 while on set 1."""
+    result, err = replay_json(capsys, "--plan", "4x5@100kg, last AMRAP", "--set", "1", "--beginner")
+    assert err == "" and result["plan"]["warnings"] == []
+    assert main(["replay", str(SQUAT), "--plan", "4x5@100kg, last AMRAP", "--set", "2", "--beginner"]) == 0
+    assert "warning" not in capsys.readouterr().out
+    result, err = replay_json(capsys, "--plan", "4x5@100kg, last AMRAP", "--set", "4", "--beginner")
+    assert len(result["plan"]["warnings"]) == 1 and "set 4 of" in err
+
+
 def test_beginner_without_a_plan(capsys):
     result, err = replay_json(capsys, "--beginner", "--reps", "4")
     assert result["settings"]["mode"] == "fixed" and result["stop"]["rep"] == 4
