@@ -293,7 +293,7 @@ class History:
         """Correct a set: ``drop`` reps (not counted), ``restore`` reps (counted again, also a rep after the stop),
         ``add`` missed reps (counted, no velocity; they settle as many of the reps a sensor gap hid; never past a fixed
         set's target, nor, in a set that stopped, more than the time before the stop has room for: ``missed_rep_room``;
-        both are refused). Velocity loss,
+        both are refused). A correction that changes no rep writes nothing and returns the set as it was. Velocity loss,
         good reps and the summary are recomputed and, if ``advice`` is given, the advice too; all in one
         transaction. The corrected set."""
         if add < 0:
@@ -313,6 +313,8 @@ class History:
                 replace(r, counted=False) if r.idx in drop else replace(r, counted=True) if r.idx in restore else r
                 for r in row.reps
             ]
+            if not add and all(r.counted == old.counted for r, old in zip(reps, row.reps, strict=True)):
+                return row  # nothing to change (reps dropped already, or after the stop): the row is left as it was
             reps += [RepRow(top + k, None, None, None, None, None, None, (), True, True) for k in range(1, add + 1)]
             reps_now, summary = recompute(reps)
             target = row.target_reps

@@ -148,12 +148,16 @@ def _uncounted_words(before: SetRow, dropped: Sequence[int]) -> str | None:
 
 def print_correction(out: Console, before: SetRow, after: SetRow, dropped: Sequence[int] = ()) -> None:
     """What a correction changed, then the corrected set. ``dropped``: the reps asked to be dropped."""
+    uncounted = _uncounted_words(before, dropped)
+    if after == before:
+        why = "" if uncounted is None else f": {uncounted}"
+        out.print(f"set {after.id}: nothing changed{why}", markup=False, soft_wrap=True)
+        return
     out.print(
         f"set {after.id} corrected: reps {before.rep_count} -> {after.rep_count}, good {before.good_reps} -> "
         f"{after.good_reps}, VL at stop {_vl_at_stop(before)} -> {_vl_at_stop(after)}",
         markup=False,
     )
-    uncounted = _uncounted_words(before, dropped)
     if uncounted is not None:
         out.print(uncounted, markup=False)
     if after.advice_text != before.advice_text:

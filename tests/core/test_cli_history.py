@@ -610,14 +610,29 @@ def test_a_set_that_never_stopped_has_no_velocity_loss_at_stop(tmp_path, capsys)
 
 
 def test_dropping_a_rep_after_the_stop_says_it_did_not_count_anyway(saved, capsys):
+    """The audit: dropping reps that did not count (after the stop, or dropped already) said "set 1 corrected" and
+    set the correction time. It says nothing changed, and leaves the row as it was."""
+    with History(saved) as history:
+        untouched = history.get_set(2)
     code, out, _ = cli(capsys, "correct", "2", "--drop", "9", "--db", str(saved))
     assert code == 0
-    assert "reps 6 -> 6" in out
-    assert "rep 9 came after the stop (rep 6): it did not count anyway" in out
+    assert out.strip() == "set 2: nothing changed: rep 9 came after the stop (rep 6): it did not count anyway"
+    with History(saved) as history:
+        assert history.get_set(2) == untouched and untouched.corrected_at is None
     code, out, _ = cli(capsys, "correct", "2", "--drop", "4", "--db", str(saved))
-    assert "did not count" not in out
+    assert "did not count" not in out and "set 2 corrected: reps 6 -> 5" in out
+    with History(saved) as history:
+        corrected = history.get_set(2)
     code, out, _ = cli(capsys, "correct", "2", "--drop", "4", "--drop", "8", "--drop", "9", "--db", str(saved))
-    assert "rep 4 was dropped already; reps 8, 9 came after the stop (rep 6): they did not count anyway" in out
+    assert out.strip() == (
+        "set 2: nothing changed: rep 4 was dropped already; reps 8, 9 came after the stop (rep 6): they did not count "
+        "anyway"
+    )
+    with History(saved) as history:
+        assert history.get_set(2) == corrected
+    # dropping one that counts along with one that did not: a correction, with the note
+    code, out, _ = cli(capsys, "correct", "2", "--drop", "5", "--drop", "9", "--db", str(saved))
+    assert "set 2 corrected: reps 5 -> 4" in out and "rep 9 came after the stop" in out
 
 
 def test_a_wrist_sets_best_mcv_is_marked_as_an_estimate(tmp_path, capsys):
