@@ -181,8 +181,9 @@ def print_profile(out: Console, profile: LoadVelocityProfile, unit: WeightUnit) 
         markup=False,
     )
     if profile.e1rm_kg is not None and profile.min_velocity_m_s is not None:
-        out.print(
-            f"  minimal velocity {profile.min_velocity_m_s:.2f} m/s -> e1RM {show(profile.e1rm_kg)}", markup=False
-        )
+        # An extrapolated e1RM is good to a kilo or two at best: one decimal, as the docs show it (131.5 kg).
+        e1rm = Load(profile.e1rm_kg, WeightUnit.KG).to(unit)
+        e1rm = Load(round(e1rm.value, 1), unit)
+        out.print(f"  minimal velocity {profile.min_velocity_m_s:.2f} m/s -> e1RM {e1rm}", markup=False)
     else:
         out.print(f"  no e1RM: {profile.no_e1rm_why(show)}", markup=False, soft_wrap=True)

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 import subprocess
 import sys
 from argparse import Namespace
@@ -235,6 +236,12 @@ def test_profile_fits_three_loads_and_refuses_fewer(tmp_path, capsys):
     assert "e1RM 130 kg" in out
     code, out, _ = cli(capsys, "profile", "squat", "--unit", "lb", "--db", str(db))
     assert "e1RM 286.6 lb" in out
+    # an e1RM off the grid has one decimal, as docs/history.md shows it ("e1RM 165.45 kg" before)
+    with History(db) as history:
+        history.save_set(simple_set([0.71], load_kg=90.0, load_unit="kg"))
+    code, out, _ = cli(capsys, "profile", "squat", "--db", str(db))
+    e1rm = re.search(r"e1RM (\S+) kg", out)
+    assert e1rm is not None and re.fullmatch(r"\d+(\.\d)?", e1rm[1]), out
 
 
 def test_profile_refuses_a_poor_fit_and_names_loads_in_the_lifters_unit(tmp_path, capsys):
