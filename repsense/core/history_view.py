@@ -6,6 +6,7 @@ Rendering only: it is handed stored sets and draws them. Dates are shown in loca
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -86,7 +87,19 @@ def print_set(out: Console, row: SetRow) -> None:
             " ".join(rep.flags),
             _rep_status(row, rep.idx, rep.counted, rep.added_by_user),
         )
-    out.print(table)
+    _print_table(out, table)
+
+
+def _print_table(out: Console, table: Table, width: int | None = None) -> None:
+    """A table; into a file or a pipe, at ``width`` and without the spaces rich pads every line with to the full
+    width (a piped table was ~200 columns of mostly blanks, which ``grep``, ``diff`` and editors show)."""
+    if out.is_terminal:
+        out.print(table)
+        return
+    console = Console(file=io.StringIO(), width=width or out.width, highlight=False, color_system=None)
+    console.print(table)
+    text = console.file.getvalue()  # type: ignore[attr-defined]
+    out.file.write("".join(line.rstrip() + "\n" for line in text.splitlines()))
 
 
 def print_history(out: Console, rows: list[SetRow], path: Path) -> None:
@@ -117,8 +130,7 @@ def print_history(out: Console, rows: list[SetRow], path: Path) -> None:
             row.advice_text or "",
         )
     # A terminal sets the width; into a file or a pipe, lines may be long rather than wrapped into a column of words.
-    wide = out if out.is_terminal else Console(file=out.file, width=max(out.width, 160), highlight=False)
-    wide.print(table)
+    _print_table(out, table, width=max(out.width, 160))
     if any(r.corrected_at for r in rows):
         out.print("* corrected by hand (repsense correct)")
     if any(r.placement == "wrist" and r.best_mcv_m_s is not None for r in rows):

@@ -106,6 +106,17 @@ def test_history_table_and_one_set(saved, capsys):
     assert (code, out.strip()) == (0, "no sets match")
 
 
+def test_history_into_a_pipe_is_not_padded_with_spaces(saved, capsys):
+    """The audit: piped `history` padded every line with spaces to about 200 columns."""
+    for extra in ([], ["--set", "2"]):
+        code, out, _ = cli(capsys, "history", "--db", str(saved), *extra)
+        assert code == 0 and out.strip()
+        assert [line for line in out.splitlines() if line != line.rstrip()] == []
+    code, out, _ = cli(capsys, "history", "--db", str(saved))
+    header = next(line for line in out.splitlines() if "reps/good" in line)
+    assert header.endswith("advice")
+
+
 def test_history_without_a_database_says_so_and_creates_none(tmp_path, capsys):
     db = tmp_path / "none.sqlite3"
     code, out, _ = cli(capsys, "history", "--db", str(db))
