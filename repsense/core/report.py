@@ -127,12 +127,14 @@ class VerticalTrace:
 
 @dataclass(frozen=True, slots=True)
 class TrendPoint:
-    """One training day of a lift: the best AMRAP good reps, the best mean concentric velocity, the best e1RM."""
+    """One training day of a lift: the best AMRAP good reps (and the load they were done at, as the lifter gave it:
+    ``100 kg``, or None without one), the best mean concentric velocity, the best e1RM."""
 
     day: dt.date
     amrap_reps: int | None
     best_mcv_m_s: float | None
     e1rm_kg: float | None
+    amrap_load_text: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,21 +309,22 @@ def when_text(moment: dt.datetime) -> str:
 
 
 def trend_points(rows: Iterable[SetRow], e1rm: Callable[[float, int], float] | None = None) -> tuple[TrendPoint, ...]:
-    """Per training day of a lift: the most good reps on an AMRAP set, the best MCV, the best e1RM.
+    """Per training day of a lift: the most good reps on an AMRAP set (with its load), the best MCV, the best e1RM.
 
     ``rows`` are history sets of one lift; ``e1rm(load_kg, reps) -> kg`` (Epley) turns AMRAP sets with a load into
     an e1RM (None: no e1RM). Days come out in order.
     """
     days: dict[dt.date, dict[str, Any]] = {}
     for row in rows:
-        day = days.setdefault(row.started_at.date(), {"reps": None, "mcv": None, "e1rm": None})
+        day = days.setdefault(row.started_at.date(), {"reps": None, "mcv": None, "e1rm": None, "load": None})
         if row.best_mcv_m_s is not None:
             day["mcv"] = max(day["mcv"] or 0.0, row.best_mcv_m_s)
         if row.mode == "amrap":
-            day["reps"] = max(day["reps"] or 0, row.good_reps)
+            if day["reps"] is None or row.good_reps > day["reps"]:
+                day["reps"], day["load"] = row.good_reps, row.load_text or None
             if e1rm is not None and row.load_kg and row.good_reps > 0:
                 day["e1rm"] = max(day["e1rm"] or 0.0, e1rm(row.load_kg, row.good_reps))
-    return tuple(TrendPoint(d, v["reps"], v["mcv"], v["e1rm"]) for d, v in sorted(days.items()))
+    return tuple(TrendPoint(d, v["reps"], v["mcv"], v["e1rm"], v["load"]) for d, v in sorted(days.items()))
 
 
 def summary_text(report: SetReport) -> str:
