@@ -19,8 +19,9 @@ rep after the one that ended the set. The advice compares the good reps with the
 - A fixed set: all its reps good -> ADD one plate step next time (on the plan's last set; on an earlier set, if the
   others go the same way); otherwise KEEP. The fixed sets before an AMRAP set always KEEP: the AMRAP set decides.
 - An endurance set: beat last week's number. Today's good reps against the number: the good reps of the endurance
-  set at the same lift and load on the most recent earlier day (from history); the target is one more. The load
-  stays. Without a load there is no number.
+  set at the same lift and load on the most recent earlier day (from history); the target is one more. A second
+  set on the same day counts the day's best so far: the day's number is its better set. The load stays. Without a
+  load there is no number.
 
 Pure: counts and loads in, an ``Advice`` out. Loads stay in the user's unit.
 """
@@ -69,7 +70,8 @@ class Verdict(StrEnum):
 class Advice:
     """What to do next time. ``load``: the load used; ``next_load``: whole plate steps from it, in the user's unit;
     ``e1rm``: the estimated one-rep max (AMRAP sets only); ``target_reps``: the planned reps (AMRAP, fixed) or the
-    number to reach today (endurance: previous best + 1); ``text``: one or two sentences for the lifter."""
+    number to reach today (endurance: one more than the better of the previous best and ``day_best``, the day's
+    best so far); ``text``: one or two sentences for the lifter."""
 
     verdict: Verdict
     load: Load | None
@@ -79,6 +81,7 @@ class Advice:
     good_reps: int = 0
     target_reps: int | None = None
     previous_best: int | None = None
+    day_best: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -86,6 +89,7 @@ class Advice:
             "good_reps": self.good_reps,
             "target_reps": self.target_reps,
             "previous_best": self.previous_best,
+            "day_best": self.day_best,
             "load": None if self.load is None else self.load.to_dict(),
             "next_load": None if self.next_load is None else self.next_load.to_dict(),
             "e1rm": None if self.e1rm is None else self.e1rm.to_dict(),
@@ -285,10 +289,15 @@ def fixed_advice(
     return Advice(Verdict.ADD, load, up, None, text, good_reps=r, target_reps=t)
 
 
-def endurance_advice(good_reps: int, load: Load | None, previous_best: int | None) -> Advice:
+def endurance_advice(
+    good_reps: int, load: Load | None, previous_best: int | None, day_best: int | None = None
+) -> Advice:
     """Advice after an endurance set: beat last week's number. ``previous_best``: the number, the good reps of the
-    endurance set at the same lift and load on the most recent earlier day (None: the first time). Without a load
-    there is no number: "20 reps" means nothing without what was on the bar."""
+    endurance set at the same lift and load on the most recent earlier day (None: the first time); ``day_best``: the
+    best good reps of the endurance sets at this lift and load earlier on the set's own day (None: none). The better
+    set of a day is that day's number, so a second set of the day is judged with the first in mind and next time's
+    target comes from the day's best. Without a load there is no number: "20 reps" means nothing without what was on
+    the bar."""
     r = good_reps
     if load is None:
         text = (
@@ -297,17 +306,39 @@ def endurance_advice(good_reps: int, load: Load | None, previous_best: int | Non
         )
         return Advice(Verdict.KEEP, None, None, None, text, good_reps=r)
     at = f" at {load}"
+    today = r if day_best is None else max(r, day_best)
     if previous_best is None:
-        text = f"{_reps(r)}{at}: that is your number. Next time, beat it: {r + 1}."
-        return Advice(Verdict.KEEP, load, load, None, text, good_reps=r)
+        if day_best is None:
+            text = f"{_reps(r)}{at}: that is your number. Next time, beat it: {r + 1}."
+            return Advice(Verdict.KEEP, load, load, None, text, good_reps=r)
+        if r < day_best:
+            text = f"{_reps(r)}{at}; your number today is {day_best}, from an earlier set. Next time, beat it: "
+        elif r == day_best:
+            text = f"{_reps(r)}{at}, as many as your earlier set today: that is your number. Next time, beat it: "
+        else:
+            text = f"{_reps(r)}{at}, more than your earlier set today ({day_best}): that is your number. "
+            text += "Next time, beat it: "
+        text += f"{today + 1}."
+        return Advice(Verdict.KEEP, load, load, None, text, good_reps=r, target_reps=day_best + 1, day_best=day_best)
     best = previous_best
     if r > best:
-        text = f"{_reps(r)}{at}: you beat your number ({best}). Next time: {r + 1}."
+        text = f"{_reps(r)}{at}: you beat your number ({best})."
     elif r == best:
-        text = f"{_reps(r)}{at}: equal to your number, not beaten. Next time: {best + 1}."
+        text = f"{_reps(r)}{at}: equal to your number, not beaten."
     else:
-        text = f"{_reps(r)}{at}, short of your number ({best}). It stays {best} to beat: next time {best + 1}."
-    return Advice(Verdict.KEEP, load, load, None, text, good_reps=r, target_reps=best + 1, previous_best=best)
+        text = f"{_reps(r)}{at}, short of your number ({best})."
+    if day_best is not None and day_best > r:
+        text += f" Your earlier set today {'beat it with' if day_best > best else 'made'} {day_best}."
+    if today > best:
+        text += f" Next time: {today + 1}."
+    elif r < best and today < best:
+        text += f" It stays {best} to beat: next time {best + 1}."
+    else:
+        text += f" Next time: {best + 1}."
+    target = max(best, day_best or 0) + 1
+    return Advice(
+        Verdict.KEEP, load, load, None, text, good_reps=r, target_reps=target, previous_best=best, day_best=day_best
+    )
 
 
 def advice_from_counts(
@@ -317,13 +348,16 @@ def advice_from_counts(
     reps_counted: int,
     previous_best: int | None = None,
     increment: float | None = None,
+    *,
+    day_best: int | None = None,
 ) -> Advice:
     """Advice for set ``spec`` of ``plan`` from its counts: ``good`` good reps of ``reps_counted`` reps up to the stop.
-    For a set whose reps were corrected after the fact (history), as for a set just done."""
+    For a set whose reps were corrected after the fact (history), as for a set just done. ``previous_best`` and
+    ``day_best`` are for endurance sets (see ``endurance_advice``)."""
     if reps_counted == 0:
         return Advice(Verdict.NO_ADVICE, spec.load, None, None, "No reps were counted: no advice.", good_reps=0)
     if plan.kind == PlanKind.ENDURANCE:
-        return endurance_advice(good, spec.load, previous_best)
+        return endurance_advice(good, spec.load, previous_best, day_best)
     target = spec.target_reps or 0
     if spec.mode == SetMode.AMRAP:
         return amrap_advice(target, good, spec.load, increment)
@@ -332,12 +366,19 @@ def advice_from_counts(
 
 
 def session_advice(
-    plan: Plan, spec: SetSpec, result: SessionResult, previous_best: int | None = None, increment: float | None = None
+    plan: Plan,
+    spec: SetSpec,
+    result: SessionResult,
+    previous_best: int | None = None,
+    increment: float | None = None,
+    *,
+    day_best: int | None = None,
 ) -> Advice:
-    """Advice after set ``spec`` of ``plan``, run as ``result``. ``previous_best`` is for endurance sets. Reps a
+    """Advice after set ``spec`` of ``plan``, run as ``result``. ``previous_best`` and ``day_best`` are for endurance
+    sets. Reps a
     sensor gap hid within the set are not good reps (their form was not seen); the advice says so. (How to add them,
     with the saved set's id, is said where the set is saved.)"""
     counted = len(result.reps) if result.stop is None else min(result.stop.rep, len(result.reps))
-    advice = advice_from_counts(plan, spec, good_reps(result), counted, previous_best, increment)
+    advice = advice_from_counts(plan, spec, good_reps(result), counted, previous_best, increment, day_best=day_best)
     note = unseen_note(unseen_in_set(result))
     return dataclasses.replace(advice, text=advice.text + note) if note else advice

@@ -23,22 +23,25 @@ from repsense.core.cli_history import (
     add_history_commands,
     add_save_options,
     default_set_number,
-    previous_best,
+    endurance_numbers,
     save_result,
 )
 from repsense.core.cli_import import add_import_command, cmd_import
 from repsense.core.cli_plan import (
     SetChoice,
     add_plan_options,
+    check_plan_options,
     choose_set,
     plan_json,
     print_advice,
     print_plan,
+    recording_load,
     set_advice,
     warn_json,
 )
 from repsense.core.cli_report import add_report_command, cmd_report
 from repsense.core.history_rows import recording_started
+from repsense.core.plan import Load
 from repsense.core.session import SessionResult, SetSession, lift_from_metadata, replay
 from repsense.core.setcontrol import SetMode
 from repsense.core.view import SetView, make_console, warn_not_a_bar
@@ -189,10 +192,16 @@ def _rate(text: str) -> float:
     return value / 100.0
 
 
-def _set_choice(args: argparse.Namespace, exercise: Exercise, started: dt.datetime | None = None) -> SetChoice:
+def _set_choice(
+    args: argparse.Namespace,
+    exercise: Exercise,
+    started: dt.datetime | None = None,
+    recorded_load: Load | None = None,
+) -> SetChoice:
     """The set to run from the set options: its SetConfig and, with ``--plan``, the plan, set and load. ``started``:
-    when the set was done (a replayed recording's start), None for now."""
-    return choose_set(args, exercise, default_set_number, previous_best, started)
+    when the set was done (a replayed recording's start), None for now; ``recorded_load``: a replayed recording's
+    load, when neither ``--load`` nor the plan gives one."""
+    return choose_set(args, exercise, default_set_number, endurance_numbers, started, recorded_load)
 
 
 def _save(
@@ -234,9 +243,10 @@ def cmd_replay(args: argparse.Namespace, out: Console) -> int:
     speed = 1.0 if args.speed is None else args.speed
     if not speed > 0:
         raise ConfigError("--speed must be positive")
+    check_plan_options(args)
     recording = load_any(args.file)
     exercise, placement = lift_from_metadata(recording.metadata, args.exercise, args.placement)
-    choice = _set_choice(args, exercise, recording_started(recording.metadata))
+    choice = _set_choice(args, exercise, recording_started(recording.metadata), recording_load(recording.metadata))
     config = choice.config
     session = SetSession(exercise, placement, config, source=str(args.file))
     err = make_console(stderr=True)

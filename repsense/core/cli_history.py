@@ -234,6 +234,28 @@ def number_to_beat(
         return None
 
 
+def endurance_numbers(
+    args: argparse.Namespace, exercise: Exercise, spec: SetSpec, started: dt.datetime | None = None
+) -> tuple[int | None, int | None]:
+    """For an endurance set: last week's number (``previous_best``) and the day's number so far, the most good reps
+    of the endurance sets at this lift and load earlier on the set's own day (``started``: a replayed recording's
+    start, only sets that began before it; None: now). Each None when there is none, and both without a load."""
+    if spec.load is None:
+        return None, None
+    previous = number_to_beat(args, str(exercise), spec.load.kg, started)
+    history = _history_if_any(args)
+    if history is None:
+        return previous, None
+    try:
+        with history:
+            day = history.endurance_day_best(
+                str(exercise), spec.load.kg, since=local_midnight(started), before=started or utc_now()
+            )
+    except HistoryError:
+        day = None
+    return previous, day
+
+
 # -- the commands ---------------------------------------------------------------------------------------------------
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,14 +18,15 @@ from rich.panel import Panel
 from rich.text import Text
 
 from repsense.core.advice import Advice, Verdict, session_advice
-from repsense.core.plan import Load, Plan, PlanKind, SetSpec, parse_load, parse_plan
+from repsense.core.plan import Load, Plan, PlanKind, SetSpec, WeightUnit, parse_load, parse_plan
 from repsense.core.session import SessionResult
 from repsense.core.setcontrol import SetConfig, SetMode
 from repsense.errors import ConfigError
 from repsense.events import Exercise
 
 DefaultSetNumber = Callable[[argparse.Namespace, Plan, dt.datetime | None], int]
-PreviousBest = Callable[[argparse.Namespace, Exercise, SetSpec, dt.datetime | None], int | None]
+#: For an endurance set: (last week's number, the day's number so far), each None when there is none.
+EnduranceNumbers = Callable[[argparse.Namespace, Exercise, SetSpec, dt.datetime | None], tuple[int | None, int | None]]
 
 BEGINNER_WHY = "beginners follow a fixed scheme and do not train to failure"
 
@@ -53,7 +54,8 @@ def add_plan_options(p: argparse.ArgumentParser, set_default: str = "the next on
 class SetChoice:
     """What the set options chose. ``load``: the plan's (or ``--load``); ``previous_best``: for endurance sets, the
     number to beat: the good reps of the endurance set at this lift and load on the most recent earlier day (None:
-    the first time, no load, or unknown)."""
+    the first time, no load, or unknown); ``day_best``: the day's number so far, the most good reps of the endurance
+    sets at this lift and load earlier on the set's own day (None: this is the day's first)."""
 
     config: SetConfig
     plan: Plan | None = None
@@ -62,11 +64,14 @@ class SetChoice:
     beginner: bool = False
     warnings: tuple[str, ...] = ()
     previous_best: int | None = None
+    day_best: int | None = None
 
     @property
     def number_to_beat(self) -> int | None:
-        """Endurance: the good reps to reach today (previous best + 1)."""
-        return None if self.previous_best is None else self.previous_best + 1
+        """Endurance: the good reps to reach in this set, one more than the better of last week's number and the
+        day's number so far."""
+        known = [n for n in (self.previous_best, self.day_best) if n is not None]
+        return max(known) + 1 if known else None
 
     def describe(self) -> str | None:
         """One line on the plan and this set, e.g. "plan 4x5@100kg, last AMRAP: set 4 of 4, AMRAP (5 planned) at
@@ -86,23 +91,53 @@ class SetChoice:
         if self.plan.kind == PlanKind.ENDURANCE:
             if self.load is None:
                 line += "; no load, so no number to beat (give one: endurance 80kg, or --load)"
-            elif self.previous_best is None:
+            elif self.previous_best is None and self.day_best is None:
                 line += "; no endurance set at this load on an earlier day: today sets your number"
-            else:
+            elif self.previous_best is None:
+                line += f"; your number today so far: {self.day_best} (an earlier set), beat it: {self.number_to_beat}"
+            elif self.day_best is None:
                 line += f"; your number: {self.previous_best}, beat it: {self.number_to_beat}"
+            elif self.day_best > self.previous_best:
+                line += (
+                    f"; your number: {self.previous_best}, beaten today with {self.day_best} (an earlier set), "
+                    f"beat that: {self.number_to_beat}"
+                )
+            else:
+                line += f"; your number: {self.previous_best} (today so far: {self.day_best}), "
+                line += f"beat it: {self.number_to_beat}"
         return line
+
+
+def check_plan_options(args: argparse.Namespace) -> None:
+    """Read ``--plan`` and ``--load`` once before anything else, so that a typo in them is the error a command
+    reports, not a later one (a missing recording)."""
+    if getattr(args, "plan", None) is not None:
+        parse_plan(args.plan)
+    if getattr(args, "load", None) is not None:
+        parse_load(args.load)
+
+
+def recording_load(metadata: Mapping[str, Any]) -> Load | None:
+    """The load a recording says it was made at (its ``load_kg`` metadata), or None when it says none or no
+    positive number."""
+    try:
+        return Load(float(metadata["load_kg"]), WeightUnit.KG)
+    except (KeyError, TypeError, ValueError, ConfigError):
+        return None
 
 
 def choose_set(
     args: argparse.Namespace,
     exercise: Exercise,
     default_set_number: DefaultSetNumber,
-    previous_best: PreviousBest | None = None,
+    endurance_numbers: EnduranceNumbers | None = None,
     started: dt.datetime | None = None,
+    recorded_load: Load | None = None,
 ) -> SetChoice:
     """The set to run from the parsed set options. ``default_set_number`` picks the set when ``--set`` is not given;
-    ``previous_best`` looks up the number to beat for an endurance set. ``started``: when the set was done (a
-    replayed recording's start), None for now; both look-ups go by it."""
+    ``endurance_numbers`` looks up last week's number and the day's so far for an endurance set. ``started``: when
+    the set was done (a replayed recording's start), None for now; the look-ups go by it. ``recorded_load``: the
+    recording's own load (``recording_load``), used when neither ``--load`` nor the plan gives one."""
     plan_text: str | None = getattr(args, "plan", None)
     load_text: str | None = getattr(args, "load", None)
     number: int | None = getattr(args, "set", None)
@@ -127,27 +162,33 @@ def choose_set(
             mode = SetMode.FIXED
             warnings.append(f"beginner: a fixed set of {reps} reps, not AMRAP ({BEGINNER_WHY})")
         config = SetConfig.for_lift(exercise, mode=mode, target_reps=reps, **common)
-        return SetChoice(config, load=load, beginner=beginner, warnings=tuple(warnings))
+        return SetChoice(config, load=load or recorded_load, beginner=beginner, warnings=tuple(warnings))
 
     if mode_text is not None or reps is not None:
         raise ConfigError("--mode and --reps conflict with --plan: the plan sets each set's mode and reps")
     plan = parse_plan(plan_text)
+    if load is None and plan.load is None:
+        load = recorded_load
     if load is not None:
         plan = plan.with_load(load)
     plan_warnings: list[str] = []
+    amrap_sets = [s.number for s in plan.sets if s.mode == SetMode.AMRAP]
     if beginner:
         plan, plan_warnings = plan.for_beginner()
     spec = plan.set(default_set_number(args, plan, started) if number is None else number)
+    # One warning per AMRAP set of the plan: say only this set's (sets 1-3 of a 4x5 are fixed anyway).
+    if beginner:
+        plan_warnings = [w for n, w in zip(amrap_sets, plan_warnings, strict=True) if n == spec.number]
     config = SetConfig.for_lift(
         exercise,
         mode=spec.mode,
         target_reps=spec.target_reps if spec.mode == SetMode.FIXED else None,
         **common,
     )
-    best = None
-    if plan.kind == PlanKind.ENDURANCE and previous_best is not None:
-        best = previous_best(args, exercise, spec, started)
-    return SetChoice(config, plan, spec, spec.load, beginner, tuple(plan_warnings), best)
+    best = day = None
+    if plan.kind == PlanKind.ENDURANCE and endurance_numbers is not None:
+        best, day = endurance_numbers(args, exercise, spec, started)
+    return SetChoice(config, plan, spec, spec.load, beginner, tuple(plan_warnings), best, day)
 
 
 def set_advice(choice: SetChoice, result: SessionResult, previous_best: int | None = None) -> Advice | None:
@@ -156,7 +197,7 @@ def set_advice(choice: SetChoice, result: SessionResult, previous_best: int | No
     if choice.plan is None or choice.spec is None:
         return None
     best = choice.previous_best if previous_best is None else previous_best
-    return session_advice(choice.plan, choice.spec, result, previous_best=best)
+    return session_advice(choice.plan, choice.spec, result, previous_best=best, day_best=choice.day_best)
 
 
 def print_plan(choice: SetChoice, out: Console) -> None:
@@ -201,6 +242,7 @@ def plan_json(choice: SetChoice, advice: Advice | None) -> dict[str, Any]:
             "beginner": choice.beginner,
             "warnings": list(choice.warnings),
             "previous_best": choice.previous_best,
+            "day_best": choice.day_best,
         },
         "advice": None if advice is None else advice.to_dict(),
     }

@@ -175,27 +175,30 @@ def _history_report(args: argparse.Namespace, set_id: int) -> SetReport:
 
 def _file_report(args: argparse.Namespace, path: Path) -> SetReport:
     from repsense.core.advice import good_reps
-    from repsense.core.cli_history import db_path, open_history, previous_best
-    from repsense.core.cli_plan import choose_set, set_advice
+    from repsense.core.cli_history import db_path, endurance_numbers, open_history
+    from repsense.core.cli_plan import check_plan_options, choose_set, recording_load, set_advice
     from repsense.core.history_rows import recording_started
     from repsense.core.session import SetSession, lift_from_metadata, replay
     from repsense.firmware_bridge.vendor_files import load_any
 
+    check_plan_options(args)
     recording = load_any(path)
     exercise, placement = lift_from_metadata(recording.metadata, args.exercise, args.placement)
     # A report comes after the set: without --set it is the plan's first set (not "the next one" as in a replay).
     choice = choose_set(
-        args, exercise, lambda _args, _plan, _started: 1, previous_best, started=recording_started(recording.metadata)
+        args,
+        exercise,
+        lambda _args, _plan, _started: 1,
+        endurance_numbers,
+        started=recording_started(recording.metadata),
+        recorded_load=recording_load(recording.metadata),
     )
     result = replay(recording.samples, SetSession(exercise, placement, choice.config, source=str(path)))
     advice = set_advice(choice, result)
     details: dict[str, Any] = {"good_reps": good_reps(result)}
     details["when"], details["when_note"] = _recording_date(recording.metadata, path)
-    load_kg = _metadata_float(recording.metadata, "load_kg")
-    if choice.load is not None:
+    if choice.load is not None:  # --load, else the plan's, else the recording's
         details["load_kg"], details["load_text"] = choice.load.kg, str(choice.load)
-    elif load_kg is not None:
-        details["load_kg"], details["load_text"] = load_kg, f"{load_kg:g} kg"
     if choice.plan is not None and choice.spec is not None:
         details["plan_text"], details["set_number"] = choice.plan.text, choice.spec.number
     if advice is not None:
@@ -212,14 +215,6 @@ def _file_report(args: argparse.Namespace, path: Path) -> SetReport:
             unit = None if choice.load is None else str(choice.load.unit)
             details.update(_trends(history, str(exercise), unit))
     return report_from_session(result, trace=vertical_trace(recording.samples, exercise, placement), **details)
-
-
-def _metadata_float(metadata: dict[str, str], key: str) -> float | None:
-    try:
-        value = float(metadata[key])
-    except (KeyError, ValueError):
-        return None
-    return value if value >= 0 else None
 
 
 def _recording_date(metadata: dict[str, str], path: Path) -> tuple[str | None, str]:

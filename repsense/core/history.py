@@ -47,6 +47,7 @@ from repsense.core.history_rows import (
     SetSummary,
     from_iso,
     local_day,
+    missed_rep_room,
     recompute,
     to_iso,
     utc_now,
@@ -291,7 +292,8 @@ class History:
     ) -> SetRow:
         """Correct a set: ``drop`` reps (not counted), ``restore`` reps (counted again, also a rep after the stop),
         ``add`` missed reps (counted, no velocity; they settle as many of the reps a sensor gap hid; never past a fixed
-        set's target, which is refused). Velocity loss,
+        set's target, nor, in a set that stopped, more than the time before the stop has room for: ``missed_rep_room``;
+        both are refused). A correction that changes no rep writes nothing and returns the set as it was. Velocity loss,
         good reps and the summary are recomputed and, if ``advice`` is given, the advice too; all in one
         transaction. The corrected set."""
         if add < 0:
@@ -311,6 +313,8 @@ class History:
                 replace(r, counted=False) if r.idx in drop else replace(r, counted=True) if r.idx in restore else r
                 for r in row.reps
             ]
+            if not add and all(r.counted == old.counted for r, old in zip(reps, row.reps, strict=True)):
+                return row  # nothing to change (reps dropped already, or after the stop): the row is left as it was
             reps += [RepRow(top + k, None, None, None, None, None, None, (), True, True) for k in range(1, add + 1)]
             reps_now, summary = recompute(reps)
             target = row.target_reps
@@ -319,6 +323,17 @@ class History:
                 raise HistoryError(
                     f"set {set_id} is a fixed set of {target} reps: --add-rep {add} would count {summary.rep_count}, "
                     f"past its target; nothing was changed"
+                )
+            added_before = sum(r.added_by_user for r in row.reps)
+            room = missed_rep_room(row.reps, row.stop_rep, row.unseen_reps + added_before)
+            if add and room is not None and added_before + add > room:
+                # An added rep was missed before the stop; one the time before the stop has no room for would have
+                # come after it, and reps after the stop are not the set's.
+                left = max(0, room - added_before)
+                raise HistoryError(
+                    f"set {set_id} stopped after rep {row.stop_rep}: the time before the stop leaves room for about "
+                    f"{left} more missed rep{'' if left == 1 else 's'}, not {add}; reps after the stop do not count "
+                    f"(--restore REP counts one the sensor saw); nothing was changed"
                 )
             conn.execute("DELETE FROM reps WHERE set_id = ?", (set_id,))
             conn.executemany(
@@ -348,12 +363,14 @@ class History:
 
     def backup(self, dest: Path) -> None:
         """Copy the whole history, consistently, to a new file ``dest`` (SQLite's online backup: safe while another
-        repsense is writing). Refuses to overwrite an existing file."""
+        repsense is writing), creating its folder when missing. Refuses to overwrite an existing file."""
         dest = Path(dest)
         if dest.exists():
             raise HistoryError(f"backup {dest} exists already: choose a new file name")
-        if not dest.parent.is_dir():
-            raise HistoryError(f"backup {dest}: no such folder {dest.parent}")
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)  # a dated backup into a new folder, as the docs show it
+        except OSError as exc:
+            raise HistoryError(f"backup {dest}: cannot create the folder {dest.parent} ({exc.strerror})") from None
         try:
             target = sqlite3.connect(dest)
         except sqlite3.Error as exc:
@@ -420,6 +437,22 @@ class History:
             return None
         day = local_day(from_iso(rows[0][0]))
         return max(int(good) for started, good in rows if local_day(from_iso(started)) == day)
+
+    def endurance_day_best(
+        self, exercise: str, load_kg: float, *, since: dt.datetime, before: dt.datetime, before_id: int | None = None
+    ) -> int | None:
+        """The day's number so far: the most good reps of the endurance sets of this lift and load that began from
+        ``since`` (the day's midnight) and before ``before`` (the set's own start; a set that began at that very
+        second counts when its id is below ``before_id``). None when there is none."""
+        with self._errors():
+            row = self._conn.execute(
+                "SELECT max(good_reps) FROM sets JOIN sessions ON sessions.id = sets.session_id "
+                "WHERE exercise = ? AND abs(load_kg - ?) < ? AND plan_text LIKE 'endurance%' "
+                "AND sessions.started_at >= ? "
+                "AND (sessions.started_at < ? OR (sessions.started_at = ? AND sets.id < ?))",
+                (str(exercise), load_kg, SAME_LOAD_KG, to_iso(since), to_iso(before), to_iso(before), before_id or 0),
+            ).fetchone()
+        return None if row[0] is None else int(row[0])
 
     def profile_points(self, exercise: str) -> list[tuple[float, float]]:
         """``(load_kg, best MCV m/s)`` of every set of this lift with a load and a velocity, oldest first."""

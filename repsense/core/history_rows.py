@@ -6,6 +6,9 @@ Pure: no SQLite here (that is ``repsense.core.history``). Times are aware dateti
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import math
+import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -136,6 +139,43 @@ def recompute(reps: Sequence[RepRow]) -> tuple[tuple[RepRow, ...], SetSummary]:
         vl_at_stop=with_velocity[-1].velocity_loss if with_velocity else None,
     )
     return tuple(out), summary
+
+
+def missed_rep_room(reps: Sequence[RepRow], stop_rep: int | None, unseen_reps: int = 0) -> int | None:
+    """How many reps the sensor can have missed before a set's stop: reps a user may add (``repsense correct
+    --add-rep``) as the set's own. None when the set never stopped (it has no "after the stop").
+
+    A missed rep took time before the stop. At the set's own rhythm (the median time from one measured rep's start to
+    the next), the time from the first measured rep's start to the stop rep's start holds so many reps; those
+    measured up to the stop (dropped ones too: they took their time) leave the rest, plus one that may come before
+    the first measured rep or hide in a slowing end. Never fewer than ``unseen_reps``, the reps a sensor gap hid.
+    A rep claimed beyond that would have come after the stop, where reps are not the set's.
+    """
+    if stop_rep is None:
+        return None
+    timed = sorted((r.idx, r.t_start_s) for r in reps if not r.added_by_user and r.t_start_s is not None)
+    before = [t for idx, t in timed if idx <= stop_rep]
+    starts = [t for _idx, t in timed]
+    cycles = [b - a for a, b in itertools.pairwise(starts) if b > a]
+    room = 1
+    if before and cycles:
+        fit = math.floor((before[-1] - before[0]) / statistics.median(cycles) + 0.5) + 1
+        room += max(0, fit - len(before))
+    return max(room, unseen_reps)
+
+
+def set_order(reps: Sequence[RepRow], stop_rep: int | None) -> tuple[RepRow, ...]:
+    """A set's reps in the order they belong: for a set that stopped, reps added by hand (missed before the stop)
+    come just before the stop rep, and the reps after the stop last; otherwise by number."""
+    if stop_rep is None:
+        return tuple(sorted(reps, key=lambda r: r.idx))
+
+    def place(r: RepRow) -> tuple[int, int]:
+        if r.added_by_user:
+            return (1, r.idx)
+        return (0 if r.idx < stop_rep else 2 if r.idx == stop_rep else 3, r.idx)
+
+    return tuple(sorted(reps, key=place))
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ Rendering only: it is handed stored sets and draws them. Dates are shown in loca
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from repsense.core.history_rows import SetRow
+from repsense.core.history_rows import SetRow, set_order
 from repsense.core.loadvelocity import LoadVelocityProfile
 from repsense.core.percent import loss_text
 from repsense.core.plan import Load, WeightUnit, format_number
@@ -76,7 +77,7 @@ def print_set(out: Console, row: SetRow) -> None:
     table = Table(box=box.SIMPLE_HEAD)
     for name in ("rep", "MCV m/s", "peak m/s", "ROM m", "VL", "flags", ""):
         table.add_column(name, justify="left" if name in ("flags", "") else "right")
-    for rep in row.reps:
+    for rep in set_order(row.reps, row.stop_rep):  # reps added by hand were missed before the stop
         table.add_row(
             str(rep.idx),
             _mcv(rep.mean_velocity_m_s),
@@ -86,7 +87,19 @@ def print_set(out: Console, row: SetRow) -> None:
             " ".join(rep.flags),
             _rep_status(row, rep.idx, rep.counted, rep.added_by_user),
         )
-    out.print(table)
+    _print_table(out, table)
+
+
+def _print_table(out: Console, table: Table, width: int | None = None) -> None:
+    """A table; into a file or a pipe, at ``width`` and without the spaces rich pads every line with to the full
+    width (a piped table was ~200 columns of mostly blanks, which ``grep``, ``diff`` and editors show)."""
+    if out.is_terminal:
+        out.print(table)
+        return
+    console = Console(file=io.StringIO(), width=width or out.width, highlight=False, color_system=None)
+    console.print(table)
+    text = console.file.getvalue()  # type: ignore[attr-defined]
+    out.file.write("".join(line.rstrip() + "\n" for line in text.splitlines()))
 
 
 def print_history(out: Console, rows: list[SetRow], path: Path) -> None:
@@ -117,8 +130,7 @@ def print_history(out: Console, rows: list[SetRow], path: Path) -> None:
             row.advice_text or "",
         )
     # A terminal sets the width; into a file or a pipe, lines may be long rather than wrapped into a column of words.
-    wide = out if out.is_terminal else Console(file=out.file, width=max(out.width, 160), highlight=False)
-    wide.print(table)
+    _print_table(out, table, width=max(out.width, 160))
     if any(r.corrected_at for r in rows):
         out.print("* corrected by hand (repsense correct)")
     if any(r.placement == "wrist" and r.best_mcv_m_s is not None for r in rows):
@@ -148,12 +160,16 @@ def _uncounted_words(before: SetRow, dropped: Sequence[int]) -> str | None:
 
 def print_correction(out: Console, before: SetRow, after: SetRow, dropped: Sequence[int] = ()) -> None:
     """What a correction changed, then the corrected set. ``dropped``: the reps asked to be dropped."""
+    uncounted = _uncounted_words(before, dropped)
+    if after == before:
+        why = "" if uncounted is None else f": {uncounted}"
+        out.print(f"set {after.id}: nothing changed{why}", markup=False, soft_wrap=True)
+        return
     out.print(
         f"set {after.id} corrected: reps {before.rep_count} -> {after.rep_count}, good {before.good_reps} -> "
         f"{after.good_reps}, VL at stop {_vl_at_stop(before)} -> {_vl_at_stop(after)}",
         markup=False,
     )
-    uncounted = _uncounted_words(before, dropped)
     if uncounted is not None:
         out.print(uncounted, markup=False)
     if after.advice_text != before.advice_text:
@@ -177,8 +193,9 @@ def print_profile(out: Console, profile: LoadVelocityProfile, unit: WeightUnit) 
         markup=False,
     )
     if profile.e1rm_kg is not None and profile.min_velocity_m_s is not None:
-        out.print(
-            f"  minimal velocity {profile.min_velocity_m_s:.2f} m/s -> e1RM {show(profile.e1rm_kg)}", markup=False
-        )
+        # An extrapolated e1RM is good to a kilo or two at best: one decimal, as the docs show it (131.5 kg).
+        e1rm = Load(profile.e1rm_kg, WeightUnit.KG).to(unit)
+        e1rm = Load(round(e1rm.value, 1), unit)
+        out.print(f"  minimal velocity {profile.min_velocity_m_s:.2f} m/s -> e1RM {e1rm}", markup=False)
     else:
         out.print(f"  no e1RM: {profile.no_e1rm_why(show)}", markup=False, soft_wrap=True)

@@ -67,6 +67,8 @@ def run_live(
         "sensor": f"live on {where}",
         "started": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }
+    if choice.load is not None:  # so that a replay of the recording (replay FILE --save later) has the load too
+        metadata["load_kg"] = round(choice.load.kg, 3)
     if args.speed != 1.0:
         metadata["time_scale"] = args.speed
     display: LiveDisplay

@@ -25,6 +25,7 @@ import numpy as np
 
 from repsense.core.advice import FORM_BREAKERS, unseen_in_set
 from repsense.core.advice import good_reps as count_good_reps
+from repsense.core.history_rows import set_order
 from repsense.core.percent import loss_text
 from repsense.core.session import SessionResult
 from repsense.core.setcontrol import MIN_VELOCITY_M_S
@@ -126,12 +127,14 @@ class VerticalTrace:
 
 @dataclass(frozen=True, slots=True)
 class TrendPoint:
-    """One training day of a lift: the best AMRAP good reps, the best mean concentric velocity, the best e1RM."""
+    """One training day of a lift: the best AMRAP good reps (and the load they were done at, as the lifter gave it:
+    ``100 kg``, or None without one), the best mean concentric velocity, the best e1RM."""
 
     day: dt.date
     amrap_reps: int | None
     best_mcv_m_s: float | None
     e1rm_kg: float | None
+    amrap_load_text: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,7 +258,8 @@ def report_from_set_row(row: SetRow, *, trace: VerticalTrace | None = None, **de
             # A rep added by hand was missed during the set, whatever number it was given.
             after_stop=row.stop_rep is not None and r.idx > row.stop_rep and not r.added_by_user,
         )
-        for r in row.reps
+        # In the set's order: a rep added by hand sits before the stop rep, not among the reps after the stop.
+        for r in set_order(row.reps, row.stop_rep)
     )
     exercise = _exercise_or_none(row.exercise)
     fields: dict[str, Any] = {
@@ -305,21 +309,22 @@ def when_text(moment: dt.datetime) -> str:
 
 
 def trend_points(rows: Iterable[SetRow], e1rm: Callable[[float, int], float] | None = None) -> tuple[TrendPoint, ...]:
-    """Per training day of a lift: the most good reps on an AMRAP set, the best MCV, the best e1RM.
+    """Per training day of a lift: the most good reps on an AMRAP set (with its load), the best MCV, the best e1RM.
 
     ``rows`` are history sets of one lift; ``e1rm(load_kg, reps) -> kg`` (Epley) turns AMRAP sets with a load into
     an e1RM (None: no e1RM). Days come out in order.
     """
     days: dict[dt.date, dict[str, Any]] = {}
     for row in rows:
-        day = days.setdefault(row.started_at.date(), {"reps": None, "mcv": None, "e1rm": None})
+        day = days.setdefault(row.started_at.date(), {"reps": None, "mcv": None, "e1rm": None, "load": None})
         if row.best_mcv_m_s is not None:
             day["mcv"] = max(day["mcv"] or 0.0, row.best_mcv_m_s)
         if row.mode == "amrap":
-            day["reps"] = max(day["reps"] or 0, row.good_reps)
+            if day["reps"] is None or row.good_reps > day["reps"]:
+                day["reps"], day["load"] = row.good_reps, row.load_text or None
             if e1rm is not None and row.load_kg and row.good_reps > 0:
                 day["e1rm"] = max(day["e1rm"] or 0.0, e1rm(row.load_kg, row.good_reps))
-    return tuple(TrendPoint(d, v["reps"], v["mcv"], v["e1rm"]) for d, v in sorted(days.items()))
+    return tuple(TrendPoint(d, v["reps"], v["mcv"], v["e1rm"], v["load"]) for d, v in sorted(days.items()))
 
 
 def summary_text(report: SetReport) -> str:
@@ -366,7 +371,8 @@ def summary_text(report: SetReport) -> str:
     if struck:
         parts.append(f"Struck out by hand: rep {', '.join(struck)}.")
     if added:
-        parts.append(f"Added by hand (missed by the sensor, not measured): rep {', '.join(added)}.")
+        when = " before the stop" if report.stop_rep is not None else ""
+        parts.append(f"Added by hand (missed by the sensor{when}, not measured): rep {', '.join(added)}.")
     measured = [r for r in in_set if r.mean_velocity_m_s is not None]
     if measured:
         best = max(measured, key=lambda r: r.mean_velocity_m_s or 0.0)

@@ -86,12 +86,14 @@ def velocity_figure(report: SetReport) -> Figure | None:
     fig = Figure(figsize=(10, 5.4), dpi=DPI, layout="constrained")
     ax = fig.subplots()
     top = max((r.mean_velocity_m_s or 0.0) for r in reps) or 1.0
-    stop = report.stop_rep
-    last = reps[-1].index
+    # Bars stand in the set's order (a rep added by hand before the stop rep), labelled with their numbers.
+    slot = {rep.index: x for x, rep in enumerate(reps, start=1)}
+    stop = None if report.stop_rep is None else slot.get(report.stop_rep, report.stop_rep)
+    last = len(reps)
     handles: list[Line2D | Patch] = []
     threshold_drawn = False
     for rep in reps:
-        x = rep.index
+        x = slot[rep.index]
         after = rep.after_stop
         alpha = 0.45 if after else 1.0
         mcv = rep.mean_velocity_m_s
@@ -158,13 +160,13 @@ def velocity_figure(report: SetReport) -> Figure | None:
     if any(_short_flags(r) for r in reps):
         handles.append(Patch(facecolor="white", edgecolor="#333333", hatch="//", label="rep with a remark"))
     ax.set_ylim(0, top * 1.22)
-    ax.set_xlim(reps[0].index - 0.6, last + (0.6 if stop is None or last > stop else 0.8))
+    ax.set_xlim(1 - 0.6, last + (0.6 if stop is None or last > stop else 0.8))
     if stop is not None:
         ax.axvline(stop + 0.5, color=STOP_RED, linewidth=3)
         ax.text(
             stop + 0.5,
             top * 1.2,
-            f" STOP after rep {stop} ",
+            f" STOP after rep {report.stop_rep} ",
             color="white",
             fontsize=FONT,
             fontweight="bold",
@@ -185,7 +187,7 @@ def velocity_figure(report: SetReport) -> Figure | None:
                 style="italic",
             )
         handles.append(Line2D([], [], color=STOP_RED, linewidth=3, label="end of the set"))
-    ax.set_xticks([r.index for r in reps])
+    ax.set_xticks(range(1, last + 1), [str(r.index) for r in reps])
     ax.set_xlabel("rep", fontsize=LABEL)
     ax.set_ylabel("mean concentric velocity (m/s)", fontsize=LABEL)
     ax.tick_params(labelsize=FONT)
@@ -314,6 +316,10 @@ def _trace_limits(report: SetReport, trace: VerticalTrace) -> tuple[float, float
     return lo, hi, f"off the scale: a spike of {peak:+.0f} m/s\u00b2 at {at:.1f} s (outside the reps)"
 
 
+#: Line colours of the AMRAP reps at each load (the first is the figure's usual blue).
+LOAD_COLOURS = ("#1f4e79", "#c55a11", "#548235", "#7030a0", "#bf9000")
+
+
 def trends_figure(report: SetReport) -> Figure | None:
     """AMRAP good reps, best MCV and e1RM per training day; None with fewer than two days."""
     points = report.trends
@@ -331,14 +337,31 @@ def trends_figure(report: SetReport) -> Figure | None:
     ]
     fig = Figure(figsize=(10, 8), dpi=DPI, layout="constrained")
     axes = fig.subplots(3, 1, sharex=True)
+    # AMRAP reps mean something only at their load: one line per load, each point labelled with it.
+    amrap_loads = [p.amrap_load_text for p in points]
     for ax, (label, values, fmt, empty, min_half, reference) in zip(axes, series, strict=True):
         xs = [d for d, v in zip(days, values, strict=True) if v is not None]
         ys = [float(v) for v in values if v is not None]
+        loads = [w for w, v in zip(amrap_loads, values, strict=True) if v is not None]
+        by_load = ax is axes[0]
         if ys:
-            ax.plot(xs, ys, color="#1f4e79", marker="o", markersize=7, linewidth=1.8)
-            for x, y in zip(xs, ys, strict=True):
+            lines = sorted(set(loads), key=loads.index) if by_load else [None]
+            for n, load in enumerate(lines):
+                picked = [(x, y) for x, y, w in zip(xs, ys, loads, strict=True) if not by_load or w == load]
+                ax.plot(
+                    [x for x, _ in picked],
+                    [y for _, y in picked],
+                    color=LOAD_COLOURS[n % len(LOAD_COLOURS)],
+                    marker="o",
+                    markersize=7,
+                    linewidth=1.8,
+                    label=load or "no load",
+                )
+            if by_load and len(lines) > 1:
+                ax.legend(title="load", fontsize=FONT - 2, title_fontsize=FONT - 2, frameon=False, loc="upper left")
+            for x, y, load in zip(xs, ys, loads, strict=True):
                 ax.annotate(
-                    fmt.format(y),
+                    fmt.format(y) + (f" @ {load}" if by_load and load else ""),
                     (x, y),
                     textcoords="offset points",
                     xytext=(0, 8),

@@ -142,8 +142,7 @@ def _rep_table(report: SetReport) -> list[str]:
         '<th class="words">remarks</th></tr>',
     ]
     for rep in report.reps:
-        after = report.stop_rep is not None and rep.index > report.stop_rep
-        css = ' class="after"' if after else ' class="stop"' if rep.index == report.stop_rep else ""
+        css = ' class="after"' if rep.after_stop else ' class="stop"' if rep.index == report.stop_rep else ""
         rom_cm = None if rep.rom_m is None else rep.rom_m * 100
         vl_pct = None if rep.velocity_loss is None else loss_percent(rep.velocity_loss)
         rows.append(

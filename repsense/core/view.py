@@ -145,18 +145,27 @@ class SetView:
         else:
             table.add_row("set ends after", "no stop rule fired")
         table.add_row("good reps", str(good_reps(result)))
-        measured = [r for r in result.reps if r.has_velocity]
+        # The set is the reps up to the stop, as the history stores it: its best and last rep are among those. Its best
+        # is one whose velocity may set the reference (not measured across lost samples), as for velocity loss.
+        set_reps = result.reps if result.stop is None else result.reps[: result.stop.rep]
+        after = result.reps[len(set_reps) :]
+        measured = [r for r in set_reps if r.has_velocity]
         if measured:
-            best = max(measured, key=lambda r: r.mean_velocity_m_s)
-            table.add_row("best rep", f"{best.index}: {best.mean_velocity_m_s:.2f} m/s")
+            best = max([r for r in measured if r.velocity_trusted] or measured, key=lambda r: r.mean_velocity_m_s)
+            table.add_row("best rep of the set", f"{best.index}: {best.mean_velocity_m_s:.2f} m/s")
             last = measured[-1]
             table.add_row(
-                "last rep", f"{last.index}: {last.mean_velocity_m_s:.2f} m/s, VL {loss_text(last.velocity_loss)}"
+                "last rep of the set",
+                f"{last.index}: {last.mean_velocity_m_s:.2f} m/s, VL {loss_text(last.velocity_loss)}",
             )
             mean_rom = sum(r.rom_m for r in measured) / len(measured)
             table.add_row("mean ROM", f"{mean_rom:.2f} m")
-        elif result.reps:
+        elif set_reps:
             table.add_row("velocity", f"none: {NO_VELOCITY_WORDS}")
+        if after:
+            fastest = max((r for r in after if r.has_velocity), key=lambda r: r.mean_velocity_m_s, default=None)
+            words = "" if fastest is None else f", fastest {fastest.index}: {fastest.mean_velocity_m_s:.2f} m/s"
+            table.add_row("after the stop", f"{len(after)} rep{'' if len(after) == 1 else 's'}{words}; not counted")
         if result.failed:
             table.add_row("failed attempts", str(len(result.failed)))
         if result.gaps:

@@ -267,6 +267,33 @@ def test_endurance_beat_your_number():
     assert short.text == "20 good reps at 200 lb, short of your number (23). It stays 23 to beat: next time 24."
 
 
+def test_a_second_endurance_set_of_the_day_is_judged_with_the_days_best():
+    """The day's number is its better set: a second set below the first keeps the first's number and target."""
+    kg100 = Load(100, KG)
+    below = endurance_advice(6, kg100, None, day_best=8)
+    assert below.text == "6 good reps at 100 kg; your number today is 8, from an earlier set. Next time, beat it: 9."
+    assert below.target_reps == 9 and below.day_best == 8
+    above = endurance_advice(9, kg100, None, day_best=8)
+    assert above.text == (
+        "9 good reps at 100 kg, more than your earlier set today (8): that is your number. Next time, beat it: 10."
+    )
+    # with last week's number: the day's best decides next time's target
+    short = endurance_advice(3, kg100, 4, day_best=8)
+    assert (
+        short.text
+        == "3 good reps at 100 kg, short of your number (4). Your earlier set today beat it with 8. Next time: 9."
+    )
+    assert short.target_reps == 9 and short.previous_best == 4
+    assert endurance_advice(6, kg100, 4, day_best=8).text.endswith(
+        "Your earlier set today beat it with 8. Next time: 9."
+    )
+    assert endurance_advice(2, kg100, 10, day_best=8).text.endswith("made 8. It stays 10 to beat: next time 11.")
+    assert (
+        endurance_advice(9, kg100, 4, day_best=8).text
+        == "9 good reps at 100 kg: you beat your number (4). Next time: 10."
+    )
+
+
 def test_endurance_without_a_load_has_no_number():
     """ "That is your number" every time was wrong: 20 reps is no number without the load they were done at."""
     plan = parse_plan("endurance")

@@ -207,3 +207,35 @@ def test_replay_shows_reps_with_no_velocity_as_counted_and_json_gives_null(capsy
     result = json.loads(capsys.readouterr().out)
     assert [r["mean_velocity"] for r in result["reps"]] == [None] * 10
     assert result["summary"]["best_mean_velocity"] is None and result["stop"] is None
+
+
+def test_the_summary_gives_the_sets_best_and_last_rep_not_those_after_the_stop():
+    """The audit: the history stored the set's best MCV (0.81) while the replay summary showed "best rep 9: 0.87
+    m/s", a rep after the stop. The summary's best and last rep are the set's (up to the stop, the best not across
+    lost samples), and the reps after the stop are named on their own line."""
+    import io
+
+    from rich.console import Console
+
+    from repsense.core.session import SessionResult
+    from repsense.core.setcontrol import SetConfig
+    from repsense.core.view import SetView
+    from repsense.events import Exercise, Placement, RepEvent, RepFlag, SetEnded, StopReason
+
+    def rep_event(i: int, mcv: float, vl: float, *flags: RepFlag) -> RepEvent:
+        return RepEvent(i, 3.0 * i, 3.0 * i + 0.8, 3.0 * i + 0.9, mcv, mcv * 1.5, 0.5, vl, flags)
+
+    reps = [
+        rep_event(1, 0.81, 0.0),
+        rep_event(2, 0.95, 0.0, RepFlag.DATA_GAP),  # across lost samples: no reference
+        rep_event(3, 0.62, 0.23),
+        rep_event(4, 0.87, 0.0),  # after the stop
+    ]
+    stop = SetEnded(3, 9.9, StopReason.VELOCITY_LOSS, "velocity loss 23% reached the 20% threshold")
+    result = SessionResult(Exercise.SQUAT, Placement.BAR, SetConfig.for_lift(Exercise.SQUAT), reps=reps, stop=stop)
+    buffer = io.StringIO()
+    SetView(Console(file=buffer, width=120)).summary(result)
+    text = buffer.getvalue()
+    assert "best rep of the set │ 1: 0.81 m/s" in text
+    assert "last rep of the set │ 3: 0.62 m/s, VL 23%" in text
+    assert "after the stop      │ 1 rep, fastest 4: 0.87 m/s; not counted" in text

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 import subprocess
 import sys
 from argparse import Namespace
@@ -105,6 +106,17 @@ def test_history_table_and_one_set(saved, capsys):
     assert (code, out.strip()) == (0, "no sets match")
 
 
+def test_history_into_a_pipe_is_not_padded_with_spaces(saved, capsys):
+    """The audit: piped `history` padded every line with spaces to about 200 columns."""
+    for extra in ([], ["--set", "2"]):
+        code, out, _ = cli(capsys, "history", "--db", str(saved), *extra)
+        assert code == 0 and out.strip()
+        assert [line for line in out.splitlines() if line != line.rstrip()] == []
+    code, out, _ = cli(capsys, "history", "--db", str(saved))
+    header = next(line for line in out.splitlines() if "reps/good" in line)
+    assert header.endswith("advice")
+
+
 def test_history_without_a_database_says_so_and_creates_none(tmp_path, capsys):
     db = tmp_path / "none.sqlite3"
     code, out, _ = cli(capsys, "history", "--db", str(db))
@@ -171,6 +183,43 @@ def test_correct_recomputes_good_reps_velocity_loss_and_advice(saved, capsys):
     assert row.advice_verdict == "at_limit"
 
 
+def test_adding_reps_past_the_stop_of_an_amrap_set_is_refused_and_changes_nothing(saved, capsys):
+    """The audit: after `correct --drop 2`, `--add-rep 5` counted reps after the stop (5 -> 10) and the advice went
+    from "at your limit" to "too light. Next time: 110 kg". A rep missed before the stop is still added."""
+    assert cli(capsys, "correct", "2", "--drop", "2", "--db", str(saved))[0] == 0
+    with History(saved) as history:
+        before = history.get_set(2)
+    code, out, err = cli(capsys, "correct", "2", "--add-rep", "5", "--db", str(saved))
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "stopped after rep 6" in err and "nothing was changed" in err
+    with History(saved) as history:
+        assert history.get_set(2) == before
+    code, out, _ = cli(capsys, "correct", "2", "--add-rep", "--db", str(saved))
+    assert code == 0 and "reps 5 -> 6" in out
+    listed = [line.split()[0] for line in out.splitlines() if line.strip()[:2].strip().isdigit()]
+    assert listed[-5:] == ["10", "6", "7", "8", "9"]  # the added rep belongs before the stop, not after rep 9
+
+
+def test_a_replay_saves_the_recordings_load_unless_a_flag_gives_one(tmp_path, capsys):
+    """The audit: `report FILE` titled the demo "Squat · 120 kg" (its load_kg), but `replay FILE --save` stored no
+    load, so `profile squat` had no point from it. A replay uses the recording's load when neither --load nor the
+    plan gives one; a flag overrides the file."""
+    db = tmp_path / "h.sqlite3"
+    for extra in ([], ["--load", "100kg"], ["--plan", "4x5@110kg, last AMRAP", "--set", "4"], ["--plan", "3x5"]):
+        assert cli(capsys, "replay", str(DEMO), "--save", "--db", str(db), *extra)[0] == 0
+    with History(db) as history:
+        rows = [history.get_set(i) for i in (1, 2, 3, 4)]
+        points = history.profile_points("squat")
+    assert [r.load_text for r in rows] == ["120 kg", "100 kg", "110 kg", "120 kg"]
+    assert rows[3].plan_text == "3x5@120kg" and "next time 122.5 kg" in (rows[3].advice_text or "")
+    assert sorted({load for load, _ in points}) == [100.0, 110.0, 120.0]
+    unloaded = tmp_path / "unloaded.csv"
+    unloaded.write_text(DEMO.read_text(encoding="utf-8").replace("# load_kg: 120.0\n", ""), encoding="utf-8")
+    assert cli(capsys, "replay", str(unloaded), "--save", "--db", str(db))[0] == 0
+    with History(db) as history:
+        assert history.get_set(5).load_kg is None
+
+
 def test_correct_refuses_nonsense_in_one_line(saved, capsys):
     for args, words in [
         (["correct", "2"], "say what to correct"),
@@ -198,6 +247,12 @@ def test_profile_fits_three_loads_and_refuses_fewer(tmp_path, capsys):
     assert "e1RM 130 kg" in out
     code, out, _ = cli(capsys, "profile", "squat", "--unit", "lb", "--db", str(db))
     assert "e1RM 286.6 lb" in out
+    # an e1RM off the grid has one decimal, as docs/history.md shows it ("e1RM 165.45 kg" before)
+    with History(db) as history:
+        history.save_set(simple_set([0.71], load_kg=90.0, load_unit="kg"))
+    code, out, _ = cli(capsys, "profile", "squat", "--db", str(db))
+    e1rm = re.search(r"e1RM (\S+) kg", out)
+    assert e1rm is not None and re.fullmatch(r"\d+(\.\d)?", e1rm[1]), out
 
 
 def test_profile_refuses_a_poor_fit_and_names_loads_in_the_lifters_unit(tmp_path, capsys):
@@ -349,6 +404,19 @@ def test_backup_is_a_whole_copy_and_never_overwrites(saved, tmp_path, capsys):
     assert code == 2 and "exists already" in err and copy.read_bytes() == before
 
 
+def test_backup_creates_its_folder_as_the_docs_show_it(saved, tmp_path, capsys):
+    """The audit: `repsense backup ~/backups/repsense-2025-03-01.sqlite3` failed when ~/backups did not exist."""
+    copy = tmp_path / "backups" / "2025" / "repsense-2025-03-01.sqlite3"
+    code, out, _ = cli(capsys, "backup", str(copy), "--db", str(saved))
+    assert code == 0 and f"to {copy}" in out
+    with History(copy) as backup:
+        assert len(backup.sets()) == 2
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder", encoding="utf-8")
+    code, _, err = cli(capsys, "backup", str(blocked / "b.sqlite3"), "--db", str(saved))
+    assert code == 2 and err.count("\n") == 1 and "cannot create the folder" in err
+
+
 def test_endurance_beats_the_number_from_an_earlier_day_and_a_correction_rechecks_it(tmp_path, capsys):
     db = tmp_path / "h.sqlite3"
     last_week = dt.datetime.now(dt.UTC) - dt.timedelta(days=7)
@@ -367,10 +435,13 @@ def test_endurance_beats_the_number_from_an_earlier_day_and_a_correction_recheck
     assert row.good_reps == 3 and "short of your number (4)" in (row.advice_text or "")
 
 
-def dated(tmp_path: Path, started: dt.datetime) -> Path:
-    """The demo recording as if recorded at ``started`` (its ``started`` metadata)."""
+def dated(tmp_path: Path, started: dt.datetime, *, load: bool = True) -> Path:
+    """The demo recording as if recorded at ``started`` (its ``started`` metadata); ``load=False`` drops its load
+    (``load_kg: 120.0``)."""
     lines = DEMO.read_text(encoding="utf-8").splitlines()
     lines.insert(1, f"# started: {started.isoformat(timespec='seconds')}")
+    if not load:
+        lines = [line for line in lines if not line.startswith("# load_kg:")]
     path = tmp_path / f"squat_{started:%Y%m%d_%H%M}.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -391,11 +462,40 @@ def test_endurance_beats_last_weeks_number_as_of_the_recordings_own_day(tmp_path
         history.save_set(simple_set([0.7] * 30, **endurance))  # today, after the recording
     code, out, _ = cli(capsys, "replay", str(dated(tmp_path, day)), "--plan", "endurance 100kg", "--db", str(db))
     assert code == 0
-    assert "your number: 4, beat it: 5" in out
-    assert "6 good reps at 100 kg: you beat your number (4). Next time: 7." in out
-    # no load: no number, and it says so
-    code, out, _ = cli(capsys, "replay", str(dated(tmp_path, day)), "--plan", "endurance", "--db", str(db))
+    # last week's number is 4; the set an hour earlier the same day is the day's number so far, not last week's
+    assert "your number: 4, beaten today with 15 (an earlier set), beat that: 16" in out
+    assert (
+        "6 good reps at 100 kg: you beat your number (4). Your earlier set today beat it with 15. Next time: 16." in out
+    )
+    # no load (not in the plan, nor in the recording): no number, and it says so
+    unloaded = dated(tmp_path, day, load=False)
+    code, out, _ = cli(capsys, "replay", str(unloaded), "--plan", "endurance", "--db", str(db))
     assert "no load, so no number to beat" in out and "that is your number" not in out
+
+
+def test_a_second_endurance_set_on_the_same_day_counts_the_days_best(tmp_path, capsys):
+    """The audit: set 1 of "endurance 100kg, 2 sets" made 8 ("that is your number, beat it: 9"), set 2 the same day
+    made 6 and was told "6 ... that is your number. Next time, beat it: 7", while next week's number was 8. The
+    second set now says the day's number so far and the target from it; so does its correction."""
+    db = tmp_path / "h.sqlite3"
+    day = (dt.datetime.now().astimezone() - dt.timedelta(days=10)).replace(hour=18, minute=0, second=0, microsecond=0)
+    plan = "endurance 100kg, 2 sets"
+    with History(db) as history:
+        history.save_set(simple_set([0.7] * 8, started_at=day, plan_text=plan, set_number=1, load_unit="kg"))
+    second = dated(tmp_path, day + dt.timedelta(minutes=10))
+    code, out, _ = cli(capsys, "replay", str(second), "--plan", plan, "--save", "--db", str(db))
+    assert code == 0
+    assert "set 2 of 2, AMRAP at 100 kg; your number today so far: 8 (an earlier set), beat it: 9" in out
+    assert "6 good reps at 100 kg; your number today is 8, from an earlier set. Next time, beat it: 9." in out
+    assert "that is your number. Next time, beat it: 7" not in out
+    code, out, _ = cli(capsys, "correct", "2", "--drop", "1", "--db", str(db))
+    with History(db) as history:
+        assert "5 good reps at 100 kg; your number today is 8" in (history.get_set(2).advice_text or "")
+    # a week later the number is the better of that day's two sets, as the second set said
+    code, out, _ = cli(
+        capsys, "replay", str(dated(tmp_path, day + dt.timedelta(days=7))), "--plan", plan, "--db", str(db)
+    )
+    assert "your number: 8, beat it: 9" in out
 
 
 def test_replaying_a_days_recordings_in_order_takes_the_plans_sets_in_order(tmp_path, capsys):
@@ -528,14 +628,29 @@ def test_a_set_that_never_stopped_has_no_velocity_loss_at_stop(tmp_path, capsys)
 
 
 def test_dropping_a_rep_after_the_stop_says_it_did_not_count_anyway(saved, capsys):
+    """The audit: dropping reps that did not count (after the stop, or dropped already) said "set 1 corrected" and
+    set the correction time. It says nothing changed, and leaves the row as it was."""
+    with History(saved) as history:
+        untouched = history.get_set(2)
     code, out, _ = cli(capsys, "correct", "2", "--drop", "9", "--db", str(saved))
     assert code == 0
-    assert "reps 6 -> 6" in out
-    assert "rep 9 came after the stop (rep 6): it did not count anyway" in out
+    assert out.strip() == "set 2: nothing changed: rep 9 came after the stop (rep 6): it did not count anyway"
+    with History(saved) as history:
+        assert history.get_set(2) == untouched and untouched.corrected_at is None
     code, out, _ = cli(capsys, "correct", "2", "--drop", "4", "--db", str(saved))
-    assert "did not count" not in out
+    assert "did not count" not in out and "set 2 corrected: reps 6 -> 5" in out
+    with History(saved) as history:
+        corrected = history.get_set(2)
     code, out, _ = cli(capsys, "correct", "2", "--drop", "4", "--drop", "8", "--drop", "9", "--db", str(saved))
-    assert "rep 4 was dropped already; reps 8, 9 came after the stop (rep 6): they did not count anyway" in out
+    assert out.strip() == (
+        "set 2: nothing changed: rep 4 was dropped already; reps 8, 9 came after the stop (rep 6): they did not count "
+        "anyway"
+    )
+    with History(saved) as history:
+        assert history.get_set(2) == corrected
+    # dropping one that counts along with one that did not: a correction, with the note
+    code, out, _ = cli(capsys, "correct", "2", "--drop", "5", "--drop", "9", "--db", str(saved))
+    assert "set 2 corrected: reps 5 -> 4" in out and "rep 9 came after the stop" in out
 
 
 def test_a_wrist_sets_best_mcv_is_marked_as_an_estimate(tmp_path, capsys):

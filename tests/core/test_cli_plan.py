@@ -65,6 +65,7 @@ def test_the_amrap_last_set_gets_the_rule(capsys):
         "beginner": False,
         "warnings": [],
         "previous_best": None,
+        "day_best": None,
     }
 
 
@@ -108,6 +109,17 @@ def test_beginner_turns_the_amrap_set_fixed_and_warns(capsys):
     assert result["advice"]["next_load"]["value"] == 102.5
 
 
+def test_beginner_warns_only_on_the_set_it_changes(capsys):
+    """The audit: sets 1-3 each printed "warning: beginner: set 4 of 4x5@100kg, last AMRAP runs as a fixed set",
+    naming set 4 while on set 1."""
+    result, err = replay_json(capsys, "--plan", "4x5@100kg, last AMRAP", "--set", "1", "--beginner")
+    assert err == "" and result["plan"]["warnings"] == []
+    assert main(["replay", str(SQUAT), "--plan", "4x5@100kg, last AMRAP", "--set", "2", "--beginner"]) == 0
+    assert "warning" not in capsys.readouterr().out
+    result, err = replay_json(capsys, "--plan", "4x5@100kg, last AMRAP", "--set", "4", "--beginner")
+    assert len(result["plan"]["warnings"]) == 1 and "set 4 of" in err
+
+
 def test_beginner_without_a_plan(capsys):
     result, err = replay_json(capsys, "--beginner", "--reps", "4")
     assert result["settings"]["mode"] == "fixed" and result["stop"]["rep"] == 4
@@ -128,7 +140,8 @@ def test_load_overrides_the_plan(capsys):
 def test_without_a_plan_nothing_changes_but_good_reps(capsys):
     result, err = replay_json(capsys)
     assert err == ""
-    assert "plan" not in result and "advice" not in result and "load" not in result
+    assert "plan" not in result and "advice" not in result
+    assert result["load"] == {"value": 120.0, "unit": "kg", "kg": 120.0}  # the recording's load_kg
     assert result["settings"]["mode"] == "amrap" and result["settings"]["target_reps"] is None
     assert result["summary"]["good_reps"] == 6
     with_load, _ = replay_json(capsys, "--load", "100kg")

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from repsense.core.history import History, RepRow, SetRecord, SetRow, recompute
+from repsense.core.history_rows import missed_rep_room, set_order
 from repsense.core.history_schema import APPLICATION_ID, MIGRATIONS, statements
 from repsense.core.session import SessionResult, SetSession, replay
 from repsense.core.setcontrol import SetConfig
@@ -204,6 +205,30 @@ def test_adding_a_missed_rep_and_counting_one_after_the_stop(tmp_path):
         row = history.correct(set_id, drop=[5])
         assert (row.rep_count, row.good_reps) == (4, 4)
         assert history.get_set(set_id) == row
+
+
+def test_a_stopped_set_counts_only_the_missed_reps_the_time_before_its_stop_has_room_for(tmp_path):
+    """The audit: after the stop at rep 6 of 9, --add-rep 5 counted 10 reps and turned "right" into "too light". A
+    missed rep took time before the stop; more than that time holds would be reps after it, which do not count."""
+    with History(tmp_path / "h.sqlite3") as history:
+        set_id = history.save_set(record([0.8, 0.8, 0.78, 0.72, 0.68, 0.62, 0.55, 0.5, 0.45], stop_rep=6))
+        before = history.get_set(set_id)
+        assert missed_rep_room(before.reps, 6) == 1  # six reps at a steady rhythm: one may hide at an end
+        with pytest.raises(HistoryError, match=r"stopped after rep 6: .* room for about 1 more missed rep, not 5"):
+            history.correct(set_id, add=5, drop=[2])
+        assert history.get_set(set_id) == before
+        row = history.correct(set_id, add=1)
+        assert row.rep_count == 7 and [r.idx for r in set_order(row.reps, 6)] == [1, 2, 3, 4, 5, 10, 6, 7, 8, 9]
+        with pytest.raises(HistoryError, match="room for about 0 more missed reps, not 1"):
+            history.correct(set_id, add=1)
+        # a set that never stopped has no "after the stop": reps may be added freely
+        free = history.save_set(record([0.8, 0.7]))
+        assert history.correct(free, add=3).rep_count == 5
+    # a hole of two rep cycles before the stop leaves room for two reps more
+    holey = [rep(i, 0.7) for i in (1, 2, 5, 6)] + [rep(7, 0.6, counted=False)]
+    assert missed_rep_room(holey, 6) == 3
+    assert missed_rep_room(holey, None) is None
+    assert missed_rep_room(holey[:1], 1, unseen_reps=2) == 2
 
 
 def test_bad_form_reps_count_but_are_not_good(tmp_path):

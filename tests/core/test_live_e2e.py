@@ -113,7 +113,7 @@ def mcvs(result: dict[str, Any]) -> list[float]:
 
 @pytest.mark.parametrize("wire_format", ["frame", "csv"])
 def test_live_counts_what_replay_counts_and_stops_by_itself(squat_file, tmp_path, assert_same_session, wire_format):
-    options = ("--exercise", "squat", "--mode", "fixed", "--reps", "5")
+    options = ("--exercise", "squat", "--mode", "fixed", "--reps", "5", "--load", "225lb")
     emulator = Emulator(squat_file, "--format", wire_format)
     try:
         result = live(emulator.port, tmp_path / "live.csv", *options)
@@ -122,6 +122,8 @@ def test_live_counts_what_replay_counts_and_stops_by_itself(squat_file, tmp_path
         emulator.kill()
     source = replay(squat_file, *options)
     assert_same_session(result, replay(tmp_path / "live.csv", *options), tmp_path / "live.csv")
+    # the recording keeps the load, so that replaying it (to save it later) needs no --load
+    assert replay(tmp_path / "live.csv", *options[:-2])["load"]["kg"] == pytest.approx(102.058)
     assert (result["stop"] is None) == (source["stop"] is None)
     if source["stop"] is not None:
         assert result["stop"]["reason"] == source["stop"]["reason"] == "target_reached"

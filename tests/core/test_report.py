@@ -22,6 +22,7 @@ from repsense.core.report import (
     VerticalTrace,
     report_from_session,
     summary_text,
+    trend_points,
     vertical_trace,
 )
 from repsense.core.report_figures import _trace_limits, figures, png_bytes, stack_pngs
@@ -299,10 +300,15 @@ def test_corrections_show_in_the_report(tmp_path, history_db):
     assert main(["report", str(set_id), "--db", str(db), "--out", str(out), "--png", str(png)]) == 0
     html = out.read_text(encoding="utf-8")
     assert "Struck out by hand: rep 2." in html
-    assert "Added by hand (missed by the sensor, not measured): rep 10." in html
+    assert "Added by hand (missed by the sensor before the stop, not measured): rep 10." in html
     assert "Corrected by hand on" in html
-    assert '<td class="words">added by hand: not measured</td>' in html
-    assert table_rows(html) == [str(i) for i in range(1, 11)]
+    assert (
+        '<tr><td>10</td><td></td><td></td><td></td><td></td><td></td><td class="words">added by hand: not measured'
+        in html
+    )
+    # the added rep is one of the set's, before the stop: not after the reps after the stop, and not grey
+    assert table_rows(html) == ["1", "2", "3", "4", "5", "10", "6", "7", "8", "9"]
+    assert '<tr class="stop"><td>6</td>' in html and '<tr class="after"><td>10</td>' not in html
     assert_sensible_png(png)
 
 
@@ -323,6 +329,23 @@ def test_trends_need_two_training_days(squat_result):
     assert "Only 1 training day of this lift in the history: trends appear from two days on." in html
     two_days = (*one_day, TrendPoint(dt.date(2025, 3, 10), 8, 0.72, 150.0))
     assert "trends" in figures(report_from_session(result, trends=two_days))
+
+
+def test_amrap_reps_in_the_trends_are_split_and_labelled_by_load(squat_result, tmp_path, history_db):
+    """The audit: the trends figure drew AMRAP reps at 110, 115 and 120 kg on one line with no load, as if 5 reps
+    at 115 kg and 6 at 120 kg were one series rising. Each load is its own line and each point says its load."""
+    db, _, _ = history_db
+    with History(db) as history:
+        points = trend_points(history.sets(exercise="squat"))
+    assert [(p.amrap_reps, p.amrap_load_text) for p in points] == [(5, "110 kg"), (5, "115 kg"), (6, "120 kg")]
+    result, _ = squat_result
+    again = TrendPoint(dt.date(2025, 3, 24), 7, 0.7, None, "120 kg")
+    figure = figures(report_from_session(result, trends=(*points, again)))["trends"]
+    reps_axes = figure.axes[0]
+    assert [line.get_label() for line in reps_axes.get_lines()] == ["110 kg", "115 kg", "120 kg"]
+    assert [len(line.get_xdata()) for line in reps_axes.get_lines()] == [1, 1, 2]
+    labels = [t.get_text() for t in reps_axes.texts]
+    assert {"5 @ 110 kg", "5 @ 115 kg", "6 @ 120 kg", "7 @ 120 kg"} <= set(labels)
 
 
 # ---- words ------------------------------------------------------------------------------------------------------
