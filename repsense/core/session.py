@@ -160,10 +160,13 @@ class SetSession:
         self.result.samples += len(block)
         self.result.duration_s = float(block.t_s[-1]) - self._t_first
         out = self._take(self.pipeline.feed(block))
-        ended = self.controller.tick(float(block.t_s[-1]))
-        if ended is not None:
-            out.append(ended)
-            self.result.stop = ended
+        # Time runs on what the pipeline has judged: samples it still holds, or lost ones, may hide a gap, and
+        # time in a gap is no inactivity. So the set ends the same however the stream is cut into blocks.
+        if self.pipeline.judged_s is not None:
+            ended = self.controller.tick(self.pipeline.judged_s)
+            if ended is not None:
+                out.append(ended)
+                self.result.stop = ended
         return out
 
     def finish(self) -> list[SessionEvent]:
@@ -173,10 +176,10 @@ class SetSession:
     def _take(self, events: list[PipelineEvent]) -> list[SessionEvent]:
         out: list[SessionEvent] = []
         for event in events:
-            if isinstance(event, (RepEvent, FailedRepEvent)):
+            if isinstance(event, (RepEvent, FailedRepEvent, GapEvent)):
                 # Time has passed up to this event: an inactivity deadline before it ends the set first, however
                 # the stream was cut into blocks.
-                ended = self.controller.tick(event.detected_at_s)
+                ended = self.controller.tick(event.detected_at_s if not isinstance(event, GapEvent) else event.t_s)
                 if ended is not None:
                     out.append(ended)
                     self.result.stop = ended

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from repsense.errors import RecordingError
 from repsense.events import Exercise, GapEvent, PipelineEvent, Placement
 from repsense.samples import SampleBlock
 from repsense.signal.despike import Decided, GlitchConfig, GlitchFilter
@@ -120,6 +121,10 @@ class RepPipeline:
         self._unseen = UnseenReps()
         self._has_gyro: bool | None = None
         self.last_seen_s: float | None = None
+        #: The stream time up to which every event is out: the last sample through the filters, or the end of the
+        #: last gap. Samples still held (by the glitch filter, the resampler) or taken as lost are not judged, and
+        #: neither is a gap before the sample that ends it. A clock that runs on this never counts unknown time.
+        self.judged_s: float | None = None
 
     @property
     def segmenter(self) -> RepSegmenter:
@@ -134,7 +139,7 @@ class RepPipeline:
             if self.config.glitch is not None:
                 self._glitch = GlitchFilter(self.config.glitch, rest_channels=3 if block.has_gyro else 0)
         if self.last_seen_s is not None and block.t_s[0] <= self.last_seen_s:
-            raise ValueError("sample times must keep increasing across blocks")
+            raise RecordingError("sample times must keep increasing across blocks")
         if self._has_gyro and block.gyro_dps is None:
             raise ValueError("the stream started with a gyroscope and this block has none")
         self.last_seen_s = float(block.t_s[-1])
@@ -166,7 +171,10 @@ class RepPipeline:
                 events.append(GapEvent(item.t_s, item.duration_s))
                 self._vertical.reset()
                 self._segmenter.restart_after_gap()
+                self.judged_s = item.t_s + item.duration_s
                 continue
+            if len(item.t_s):
+                self.judged_s = float(item.t_s[-1])
             gyro = item.x[:, 3:6] if self._has_gyro else None
             s, s_smooth, up = self._vertical.feed(item.x[:, 0:3], gyro)
             if self._wrist is not None:

@@ -5,14 +5,19 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 import realdata  # bench/realdata.py: pytest puts bench/ on the path
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from repsense.core.cli import main
 from repsense.core.session import SessionResult, SetSession, not_a_bar_warning, replay
 from repsense.core.setcontrol import SetConfig, SetMode
-from repsense.events import Exercise, Placement, RepEvent, RepFlag, StopReason
+from repsense.events import Exercise, Placement, RepEvent, RepFlag, SetEnded, StopReason
 from repsense.firmware_bridge.recording import read_recording
+from repsense.firmware_bridge.simulator import random_config, simulate_set
+from repsense.samples import SampleBlock
 from repsense.signal.pipeline import PipelineConfig, RepPipeline
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_recordings"
@@ -209,3 +214,41 @@ def test_real_wrist_sets_replayed_as_a_bar_are_mostly_called_out():
         reps = [e for e in events if isinstance(e, RepEvent)]
         warned += not_a_bar_warning(SessionResult(Exercise.OTHER, Placement.BAR, SetConfig(), reps=reps)) is not None
     assert warned >= len(sets) // 3
+
+
+def _session_events(samples: SampleBlock, placement: Placement, config: SetConfig, cuts: list[int]) -> list:
+    """Every event a session gives (the pipeline's and its stop), fed in pieces of ``cuts`` samples."""
+    session = SetSession(Exercise.SQUAT, placement, config)
+    bounds = list(itertools.accumulate(cuts))
+    pieces = samples.split([b for b in bounds if b < len(samples)])
+    return [e for piece in pieces for e in session.feed(piece)] + session.finish()
+
+
+def _with_silence(samples: SampleBlock, start_s: float, duration_s: float, zeros: bool) -> SampleBlock:
+    """``samples`` with ``duration_s`` lost from ``start_s``: cut out, or read as (0, 0, 0) as some sensors send."""
+    inside = (samples.t_s >= start_s) & (samples.t_s < start_s + duration_s)
+    if zeros:
+        acc = samples.acc_g.copy()
+        acc[inside] = 0.0
+        return SampleBlock(samples.t_s, acc, None)
+    return SampleBlock(samples.t_s[~inside], samples.acc_g[~inside], None)
+
+
+@pytest.mark.parametrize(("placement", "zeros"), [(Placement.WRIST, False), (Placement.BAR, True)])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cuts=st.lists(st.integers(1, 40), min_size=1, max_size=200))
+@example(cuts=[1])
+@example(cuts=[2])
+def test_a_set_ends_the_same_however_a_silence_across_its_inactivity_deadline_arrives(placement, zeros, cuts):
+    """6 s of silence 1 s after rep 2, with a 5 s inactivity limit: the set goes on (time in a gap is no
+    inactivity). Fed in small blocks it ended by inactivity: the session ticked the clock at a sample the
+    pipeline still held (the glitch filter waits for 2 more on the wrist) or took as lost (zeros), before the gap
+    was known. Now the clock runs on what the pipeline has judged, and the events are the same every way."""
+    sim = simulate_set(random_config(np.random.default_rng(5), Exercise.SQUAT, rate_hz=50.0, hard=False), 5)
+    plain = SampleBlock(sim.samples.t_s, sim.samples.acc_g, None)
+    config = SetConfig.for_lift(Exercise.SQUAT, inactivity_s=5.0)
+    reps = [e for e in _session_events(plain, placement, config, [len(plain)]) if isinstance(e, RepEvent)]
+    samples = _with_silence(plain, reps[1].detected_at_s + 1.0, 6.0, zeros)
+    whole = _session_events(samples, placement, config, [len(samples)])
+    assert not any(isinstance(e, SetEnded) for e in whole)
+    assert _session_events(samples, placement, config, cuts * (len(samples) // sum(cuts) + 1)) == whole

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from repsense.errors import RecordingError
 from repsense.events import Exercise, Placement, RepEvent
 from repsense.firmware_bridge.simulator import random_config, simulate_set
 from repsense.samples import SampleBlock
@@ -271,3 +272,14 @@ def test_an_event_is_never_dated_before_the_sample_that_brought_it(exercise):
     reps = [(e, fed) for e, fed in dated if isinstance(e, RepEvent)]
     assert len(reps) >= 2
     assert all(e.t_end_s <= e.detected_at_s == fed for e, fed in reps)
+
+
+def test_a_time_that_does_not_increase_across_blocks_is_a_recording_error_as_within_one():
+    """Within one block ``SampleBlock`` refuses it as a ``RecordingError``; across blocks it was a bare ValueError,
+    which the CLI does not turn into one line."""
+    sim = simulate_set(random_config(np.random.default_rng(1), Exercise.SQUAT, hard=False), 1)
+    samples = sim.samples
+    pipeline = RepPipeline(PipelineConfig.for_lift(Exercise.SQUAT))
+    pipeline.feed(samples.slice(0, 10))
+    with pytest.raises(RecordingError, match="keep increasing"):
+        pipeline.feed(samples.slice(9, 20))
