@@ -197,7 +197,7 @@ class RichLiveView:
                     line.append("│", "bold red")
                 else:
                     line.append("█" if i < filled else "·", colour if i < filled else "dim")
-            line.append(f" VL {loss_percent(loss):3d}%", colour)
+            line.append(f" VL {loss_percent(loss):3d}%" if rep.velocity_trusted else " VL    -", colour)
             if rep.flags:
                 line.append("  " + " ".join(str(f) for f in rep.flags), "magenta")
             lines.append(line)

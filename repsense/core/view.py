@@ -52,6 +52,11 @@ def unseen_words(event: UnseenRepsEvent) -> str:
 
 #: What a rep flagged ``no_velocity`` shows instead of its velocity.
 NO_VELOCITY_WORDS = "the wrist cannot time this lift's concentric"
+#: Said once, at the first rep measured across lost samples: "VL 0%" and no stop would otherwise look like a
+#: set that is not slowing down.
+UNTRUSTED_WORDS = (
+    "samples were lost during this rep: its velocity is shown, but velocity loss neither uses nor stops on it"
+)
 
 
 def warn_not_a_bar(result: SessionResult, err: Console) -> None:
@@ -69,6 +74,7 @@ class SetView:
         self.bell = bell
         self.scale_m_s = 1.0
         self.t0_s = 0.0
+        self._said_untrusted = False
 
     def header(
         self, source: str, exercise: Exercise, placement: Placement, config: SetConfig, t0_s: float = 0.0
@@ -119,11 +125,14 @@ class SetView:
         line.append(f"{rep.mean_velocity_m_s:4.2f} m/s ")
         line.append("#" * filled, colour)
         line.append("." * (BAR_WIDTH - filled), "dim")
-        line.append(f" VL{loss_percent(loss):3d}%", colour)
+        line.append(f" VL{loss_percent(loss):3d}%" if rep.velocity_trusted else " VL   -", colour)
         line.append(f"  ROM {rep.rom_m:.2f} m  {rep.t_end_s - self.t0_s:5.1f} s", "dim")
         if rep.flags:
             line.append("  " + " ".join(str(f) for f in rep.flags), "magenta")
         self.console.print(line)
+        if not rep.velocity_trusted and not self._said_untrusted:
+            self._said_untrusted = True
+            self.console.print(Text(f"  ~  {UNTRUSTED_WORDS}", "yellow"))
 
     def _stop(self, stop: SetEnded) -> None:
         if self.bell:

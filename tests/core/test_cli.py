@@ -239,3 +239,26 @@ def test_the_summary_gives_the_sets_best_and_last_rep_not_those_after_the_stop()
     assert "best rep of the set │ 1: 0.81 m/s" in text
     assert "last rep of the set │ 3: 0.62 m/s, VL 23%" in text
     assert "after the stop      │ 1 rep, fastest 4: 0.87 m/s; not counted" in text
+
+
+def test_a_rep_measured_across_lost_samples_shows_no_velocity_loss_and_says_why():
+    """The audit: with frames lost, every rep was ``data_gap`` and showed "VL 0%" while the bar slowed by half, and
+    the AMRAP never stopped. Such a rep now shows no loss, and the first one says why the stop does not use it."""
+    import io
+
+    from rich.console import Console
+
+    from repsense.core.setcontrol import SetConfig
+    from repsense.core.view import UNTRUSTED_WORDS, SetView
+    from repsense.events import Exercise, RepEvent, RepFlag
+
+    out = io.StringIO()
+    view = SetView(Console(file=out, width=200))
+    config = SetConfig.for_lift(Exercise.SQUAT)
+    for i, mcv in enumerate([0.69, 0.50, 0.32], start=1):
+        view.show(
+            RepEvent(i, 2.0 * i, 2.0 * i + 0.8, 2.0 * i + 0.9, mcv, mcv * 1.6, 0.55, 0.0, (RepFlag.DATA_GAP,)), config
+        )
+    text = out.getvalue()
+    assert "VL  0%" not in text and text.count("VL   -") == 3
+    assert text.count(UNTRUSTED_WORDS) == 1
