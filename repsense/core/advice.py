@@ -332,7 +332,8 @@ def endurance_advice(
     if today > best:
         text += f" Next time: {today + 1}."
     elif r < best and today < best:
-        text += f" It stays {best} to beat: next time {best + 1}."
+        # Next week's number is this week's, as the rule says: "it stays 23 to beat" was not what it then said.
+        text += f" Next week's number is today's {today}: beat it with {today + 1}."
     else:
         text += f" Next time: {best + 1}."
     target = max(best, day_best or 0) + 1

@@ -264,7 +264,10 @@ def test_endurance_beat_your_number():
     equal = endurance_advice(23, Load(200, LB), 23)
     assert "not beaten" in equal.text and equal.text.endswith("Next time: 24.")
     short = endurance_advice(20, Load(200, LB), 23)
-    assert short.text == "20 good reps at 200 lb, short of your number (23). It stays 23 to beat: next time 24."
+    # Next week compares with this week, as the rule says: a week that fell short is the number to beat.
+    assert short.text == (
+        "20 good reps at 200 lb, short of your number (23). Next week's number is today's 20: beat it with 21."
+    )
 
 
 def test_a_second_endurance_set_of_the_day_is_judged_with_the_days_best():
@@ -287,7 +290,9 @@ def test_a_second_endurance_set_of_the_day_is_judged_with_the_days_best():
     assert endurance_advice(6, kg100, 4, day_best=8).text.endswith(
         "Your earlier set today beat it with 8. Next time: 9."
     )
-    assert endurance_advice(2, kg100, 10, day_best=8).text.endswith("made 8. It stays 10 to beat: next time 11.")
+    assert endurance_advice(2, kg100, 10, day_best=8).text.endswith(
+        "made 8. Next week's number is today's 8: beat it with 9."
+    )
     assert (
         endurance_advice(9, kg100, 4, day_best=8).text
         == "9 good reps at 100 kg: you beat your number (4). Next time: 10."
