@@ -144,7 +144,9 @@ class SetController:
             return self._end(self._stop_after_rep(event), event.detected_at_s)
         if isinstance(event, FailedRepEvent):
             self.failed.append(event)
-            if self.phase == SetPhase.ENDED:
+            if self.phase == SetPhase.ENDED or not self.reps:
+                # Before the first rep, an "attempt" is far more often the walk-out or a descent that drift
+                # inflated than a failed first rep (which the lifter racks, and inactivity then ends the set).
                 return None
             detail = f"attempt stalled after {event.rom_m:.2f} m and went back down"
             return self._end([(StopReason.FAILED_REP, detail)], event.detected_at_s)

@@ -88,6 +88,16 @@ def test_a_failed_attempt_ends_the_set_without_counting():
     assert c.rep_count == 2
 
 
+def test_an_attempt_before_the_first_rep_is_reported_but_does_not_end_the_set():
+    """Five single samples lost before the first rep (a live audit): the drift-inflated first descent made the
+    first rep an "attempt", and the AMRAP ended at rep 0. Before any rep counted, it ends nothing."""
+    c = SetController(SetConfig.for_lift(Exercise.SQUAT))
+    assert c.feed(FailedRepEvent(7.0, 7.8, 8.0, 0.5, 0.9)) is None
+    assert c.failed and c.phase != SetPhase.ENDED
+    assert feed_mcvs(c, [0.6, 0.58]) == []
+    assert c.rep_count == 2
+
+
 def test_inactivity_ends_the_set_at_a_time_that_does_not_depend_on_ticks():
     c = SetController(SetConfig.for_lift(Exercise.SQUAT, inactivity_s=8.0))
     c.feed(rep(1, 0.6, 0.6, t=10.0))
