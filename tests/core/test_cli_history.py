@@ -64,7 +64,7 @@ def test_replay_save_then_history_shows_it_in_real_processes(tmp_path):
     proc = run("history", "--db", str(db))
     assert proc.returncode == 0, proc.stderr
     line = next(x for x in proc.stdout.splitlines() if x.strip().startswith("1 "))
-    for cell in ("squat", "100 kg", "AMRAP", "6/6", "0.68", "24%"):  # 24.66 %, rounded down
+    for cell in ("squat", "100 kg", "AMRAP", "6/6", "0.69", "25%"):  # 25.34 %, rounded down
         assert cell in line, line
 
 
@@ -100,7 +100,7 @@ def test_history_table_and_one_set(saved, capsys):
     assert out.index("\n    2 ") < out.index("\n    1 ")  # newest first
     code, out, _ = cli(capsys, "history", "--db", str(saved), "--set", "2")
     assert code == 0
-    assert "6 reps, 6 good; best MCV 0.68 m/s, VL at stop 24%" in out  # 24.66 %, rounded down
+    assert "6 reps, 6 good; best MCV 0.69 m/s, VL at stop 25%" in out  # 25.34 %, rounded down
     assert out.count("after the stop") == 3 and out.count("counted") == 6
     code, out, _ = cli(capsys, "history", "--db", str(saved), "--exercise", "bench")
     assert (code, out.strip()) == (0, "no sets match")

@@ -89,11 +89,11 @@ def test_report_from_a_recording_writes_html_and_pngs(tmp_path, capsys):
     html = out.read_text(encoding="utf-8")
     assert "<title>Squat \u00b7 120 kg \u00b7 " in html
     assert "<h1>Squat \u00b7 120 kg \u00b7 " in html
-    # The sample: 9 reps in the recording, the set stops at rep 6 on a 24.66 % velocity loss (shown rounded down).
+    # The sample: 9 reps in the recording, the set stops at rep 6 on a 25.34 % velocity loss (shown rounded down).
     assert "6 reps, 6 good." in html
     assert "The set was stopped at rep 6 because the bar had slowed down too much" in html
-    assert "velocity loss 24% reached the 20% threshold" in html
-    assert re.search(r'<tr class="stop"><td>6</td>(<td>[^<]*</td>){4}<td>24</td>', html)  # the table agrees
+    assert "velocity loss 25% reached the 20% threshold" in html
+    assert re.search(r'<tr class="stop"><td>6</td>(<td>[^<]*</td>){4}<td>25</td>', html)  # the table agrees
     assert "3 more reps after the stop" in html
     assert "1 failed attempt" in html
     assert table_rows(html) == [str(i) for i in range(1, 10)]
@@ -245,8 +245,8 @@ def history_db(tmp_path, squat_result):
     recording.write_bytes(SQUAT.read_bytes())
     db = tmp_path / "history.sqlite3"
     with History(db) as history:
-        history.save_set(_old_set(3, 110.0, [0.72, 0.70, 0.66, 0.62, 0.57], stop_rep=5))
-        history.save_set(_old_set(10, 115.0, [0.70, 0.69, 0.64, 0.60, 0.55, 0.52], stop_rep=5))
+        history.save_set(_old_set(3, 110.0, [0.80, 0.77, 0.72, 0.68, 0.63], stop_rep=5))
+        history.save_set(_old_set(10, 115.0, [0.75, 0.73, 0.69, 0.64, 0.59, 0.55], stop_rep=5))
         today = SetRecord.from_result(
             result,
             load_kg=120.0,
