@@ -15,12 +15,17 @@ already lifting. A rep under way then, or starting within 1.5 s of it (its desce
 be counted; all later reps must be. "absurd" counts the reps measured at more than twice the set's true ROM or
 MCV: what a calibration fitted to a moving bar gives.
 
-Run by hand: ``python bench/bench_accuracy.py [--sets 300] [--seed 1] [--rate 25] [--clean] [--begin-mid-set]``.
+``--tempo`` gives every rep a 3-4.5 s eccentric, as in tempo training ("3 seconds down"): a descent that slow
+and steady, started gently, is hard to tell from a bar at rest.
+
+Run by hand: ``python bench/bench_accuracy.py [--sets 300] [--seed 1] [--rate 25] [--clean] [--begin-mid-set]
+[--tempo]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import multiprocessing
 import os
 import time
@@ -36,10 +41,15 @@ from repsense.signal.pipeline import PipelineConfig, RepPipeline
 MAY_BE_UNSEEN_S = 1.5  # with --begin-mid-set, a rep starting this soon after the cut may have lost its descent
 
 
-def score_one(job: tuple[int, int, dict[str, object], bool]) -> SetScore:
-    seed, index, kwargs, mid_set = job
+TEMPO_ECCENTRIC_S = (3.0, 4.5)
+
+
+def score_one(job: tuple[int, int, dict[str, object], bool, bool]) -> SetScore:
+    seed, index, kwargs, mid_set, tempo = job
     rng = np.random.default_rng([seed, index])
     config = random_config(rng, **kwargs)  # type: ignore[arg-type]
+    if tempo:
+        config = dataclasses.replace(config, eccentric_s=TEMPO_ECCENTRIC_S)
     sim = simulate_set(config, seed * 100_000 + index)
     exercise = Exercise(sim.truth.exercise)
     samples, true_reps = sim.samples, sim.truth.reps
@@ -79,16 +89,17 @@ def main() -> None:
     ap.add_argument("--rate", type=float, help="one sample rate for all sets (default: 50-200 Hz)")
     ap.add_argument("--clean", action="store_true", help="clean sets instead of hard ones")
     ap.add_argument("--begin-mid-set", action="store_true", help="start each recording during the first rep")
+    ap.add_argument("--tempo", action="store_true", help="3-4.5 s eccentrics")
     args = ap.parse_args()
     kwargs: dict[str, object] = {"hard": not args.clean}
     if args.rate:
         kwargs["rate_hz"] = args.rate
-    jobs = [(args.seed, i, kwargs, args.begin_mid_set) for i in range(args.sets)]
+    jobs = [(args.seed, i, kwargs, args.begin_mid_set, args.tempo) for i in range(args.sets)]
     start = time.perf_counter()
     with multiprocessing.Pool(os.cpu_count() or 1) as pool:
         scores = pool.map(score_one, jobs, chunksize=4)
     elapsed = time.perf_counter() - start
-    begun = ", each begun mid-set" if args.begin_mid_set else ""
+    begun = (", each begun mid-set" if args.begin_mid_set else "") + (", tempo eccentrics" if args.tempo else "")
     print(f"{args.sets} {'clean' if args.clean else 'hard'} sets{begun}, seed {args.seed}, {elapsed:.0f} s")
     print(
         f"{'group':<16} {'sets':>5} {'exact%':>7} {'+-1%':>7} {'RMSE':>8} {'VL20%':>7} {'lat50':>7} {'lat95':>7} "

@@ -105,7 +105,7 @@ class SegmenterConfig:
     fail_min_fraction: float = 0.2
     stall_timeout_s: float = 4.0
     short_rom_fraction: float = 0.8
-    max_rom_fraction: float = 1.5  # a rise past this share of the set's reps is no rep of the set (after a gap)
+    max_rom_fraction: float = 1.5  # a rise past this share of the set's reps is none of its reps
     grinding_factor: float = 2.0
     reference_reps: int = 3
     estimated_velocity: bool = False  # mark every rep's velocity as estimated (body-worn sensors)
@@ -172,7 +172,6 @@ class SegmenterState:
     stall_p: float = 0.0
     stall_t: float = 0.0
     stall_rise: float = 0.0
-    since_gap: bool = False  # restarted after a gap, and no rep since: a descent may have gone unseen in it
     rep_count: int = 0
     best_mcv: float = 0.0
     roms: list[float] = field(default_factory=list)
@@ -194,7 +193,7 @@ class RepSegmenter:
         """Velocity is unknown after a gap: drop what was in flight, keep what was learned about the set."""
         old = self.state
         self.state = SegmenterState(
-            rep_count=old.rep_count, best_mcv=old.best_mcv, roms=old.roms, durations=old.durations, since_gap=True
+            rep_count=old.rep_count, best_mcv=old.best_mcv, roms=old.roms, durations=old.durations
         )
 
     def feed(
@@ -612,17 +611,15 @@ class RepSegmenter:
         if self._rose_enough(rise):
             # A full rise without a descent before it, in a lift that needs one, is no rep: unracking, or the
             # first concentric of a recording begun mid-set, whose descent went unseen. It is no stall either: the
-            # bar is at the top, and the next descent starts from there. But the first rise after a gap in a set
-            # under way, as far as the set's reps rise, is the rep whose descent the gap hid.
+            # bar is at the top, and the next descent starts from there. But in a set under way, a rise as far as
+            # the set's reps rise is a rep whose descent went unseen: hidden by a gap, or too slow to tell from rest
+            # (a 3-5 s tempo eccentric at 0.1 m/s, started gently, is anchored to zero as it goes).
             reference = self._reference_rom()
-            hidden_descent = (
-                st.since_gap
-                and reference is not None
-                and cfg.short_rom_fraction * reference <= rise <= cfg.max_rom_fraction * reference
+            unseen_descent = (
+                reference is not None and cfg.short_rom_fraction * reference <= rise <= cfg.max_rom_fraction * reference
             )
-            if not cfg.needs_descent or st.came_from_descent or hidden_descent:
+            if not cfg.needs_descent or st.came_from_descent or unseen_descent:
                 self._emit_rep(t_end, rise, seen, events)
-                st.since_gap = False
             st.phase = Phase.IDLE
             st.descent_m = 0.0
             st.top_t, st.top_p, st.closure_ok = t_end, st.end_p, True
