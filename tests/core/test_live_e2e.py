@@ -257,6 +257,26 @@ def test_a_wrist_sensor_counts_live_what_replay_counts(which, glitchy_wrist_squa
     assert all("velocity_estimated" in rep["flags"] for rep in result["reps"])
 
 
+def _live_that_fails(
+    source: Path, wire: str, record: Path, db: Path, *options: str
+) -> subprocess.CompletedProcess[str]:
+    """``repsense live`` in a real process against the emulator sending ``source`` as ``wire``, giving up after
+    1.5 s without a sample: for the sessions that must end with an error."""
+    emulator = Emulator(source, "--format", wire)
+    try:
+        args = ("--port", emulator.port, "--record", str(record), "--db", str(db))
+        return subprocess.run(
+            command("live", *args, "--speed", SPEED, "--give-up", "1.5", *AMRAP, *options),
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        emulator.kill()
+
+
 @pytest.mark.parametrize(
     ("options", "named"),
     [
@@ -271,19 +291,7 @@ def test_wrong_units_or_columns_stop_live_with_one_line_naming_the_option(tmp_pa
     """Read with the wrong option, a set used to count 0 reps and exit 0; replay refuses such a file."""
     source = REPO_ROOT / "sample_recordings" / "squat_amrap_walkout_100hz.csv"
     record = tmp_path / "live.csv"
-    emulator = Emulator(source, "--format", "csv")
-    try:
-        args = ("--port", emulator.port, "--record", str(record), "--db", str(tmp_path / "h.sqlite3"), "--json")
-        proc = subprocess.run(
-            command("live", *args, "--speed", SPEED, "--give-up", "1.5", *AMRAP, *options),
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-    finally:
-        emulator.kill()
+    proc = _live_that_fails(source, "csv", record, tmp_path / "h.sqlite3", "--json", *options)
     assert proc.returncode == 2 and proc.stdout == "", proc.stderr
     (line,) = proc.stderr.strip().splitlines()
     assert line.startswith("repsense: error: ") and named in line and str(record) in line, line
@@ -332,19 +340,7 @@ def test_two_sessions_with_the_same_record_path_keep_both_sets(squat_file, tmp_p
 def test_bytes_in_the_wrong_format_are_named_so_and_exit_2(squat_file, tmp_path, sent, options, said):
     """Not 'no data ... gave up', a summary naming a file never written, and exit 0."""
     record = tmp_path / "live.csv"
-    emulator = Emulator(squat_file, "--format", sent)
-    try:
-        args = ("--port", emulator.port, "--record", str(record), "--db", str(tmp_path / "h.sqlite3"))
-        proc = subprocess.run(
-            command("live", *args, "--speed", SPEED, "--give-up", "1.5", *AMRAP, *options),
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-    finally:
-        emulator.kill()
+    proc = _live_that_fails(squat_file, sent, record, tmp_path / "h.sqlite3", *options)
     assert proc.returncode == 2, proc.stderr
     (line,) = proc.stderr.strip().splitlines()
     assert re.search(f"^repsense: error: receiving bytes that {said}$", line), line
