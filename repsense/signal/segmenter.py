@@ -84,7 +84,7 @@ class SegmenterConfig:
     quiet_mean_rate_hz: float = 50.0
     flat_range_g: float = 0.04  # before calibration: still means the smoothed reading varies less than this
     unsettled_rest_g: float = 0.08  # ... and is this close to 1 g (an accelerometer's bias and scale error)
-    unsettled_quiet_s: float = 0.16  # ... for this long: a rest, whatever the integral says
+    unsettled_quiet_s: float = 0.16  # ... for this long, before the first rest: a rest, whatever the integral says
     zupt_max_velocity_m_s: float = 0.12
     # Quiet (no acceleration) also describes a bar moving at constant speed, so a quiet stretch only anchors
     # velocity when the integral says it is slow. But no lift keeps a steady speed for a whole second: a quiet
