@@ -105,7 +105,10 @@ class SegmenterConfig:
     fail_min_fraction: float = 0.2
     stall_timeout_s: float = 4.0
     short_rom_fraction: float = 0.8
-    max_rom_fraction: float = 1.5  # a rise past this share of the set's reps is none of its reps
+    # A rise with no descent seen is a rep from short_rom_fraction to max_rom_fraction of the set's reps' ROM, or,
+    # before the set has reps, from first_rise_fraction of max_rom_m to max_rom_m.
+    max_rom_fraction: float = 1.5
+    first_rise_fraction: float = 0.5
     grinding_factor: float = 2.0
     reference_reps: int = 3
     estimated_velocity: bool = False  # mark every rep's velocity as estimated (body-worn sensors)
@@ -609,15 +612,16 @@ class RepSegmenter:
     def _end_concentric(self, t_end: float, rise: float, seen: float, events: list[RepEvent | FailedRepEvent]) -> None:
         st, cfg = self.state, self.config
         if self._rose_enough(rise):
-            # A full rise without a descent before it, in a lift that needs one, is no rep: unracking, or the
-            # first concentric of a recording begun mid-set, whose descent went unseen. It is no stall either: the
-            # bar is at the top, and the next descent starts from there. But in a set under way, a rise as far as
-            # the set's reps rise is a rep whose descent went unseen: hidden by a gap, or too slow to tell from rest
-            # (a 3-5 s tempo eccentric at 0.1 m/s, started gently, is anchored to zero as it goes).
+            # A rise without a descent before it, in a lift that needs one, is no rep when it is small: unracking
+            # lifts the bar a few cm. It is no stall either: the bar is at the top, and the next descent starts
+            # from there. But a rise as far as the set's reps rise (before there are any, half the lift's longest
+            # ROM) is a rep whose descent went unseen: hidden by a gap, or too slow to tell from rest (a 3-5 s tempo
+            # eccentric at 0.1 m/s, started gently, is anchored to zero as it goes).
             reference = self._reference_rom()
-            unseen_descent = (
-                reference is not None and cfg.short_rom_fraction * reference <= rise <= cfg.max_rom_fraction * reference
-            )
+            if reference is None:
+                unseen_descent = cfg.first_rise_fraction * cfg.max_rom_m <= rise <= cfg.max_rom_m
+            else:
+                unseen_descent = cfg.short_rom_fraction * reference <= rise <= cfg.max_rom_fraction * reference
             if not cfg.needs_descent or st.came_from_descent or unseen_descent:
                 self._emit_rep(t_end, rise, seen, events)
             st.phase = Phase.IDLE
