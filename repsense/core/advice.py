@@ -376,9 +376,8 @@ def session_advice(
     day_best: int | None = None,
 ) -> Advice:
     """Advice after set ``spec`` of ``plan``, run as ``result``. ``previous_best`` and ``day_best`` are for endurance
-    sets. Reps a
-    sensor gap hid within the set are not good reps (their form was not seen); the advice says so. (How to add them,
-    with the saved set's id, is said where the set is saved.)"""
+    sets. Reps a sensor gap hid within the set are not good reps (their form was not seen); the advice says so. (How
+    to add them, with the saved set's id, is said where the set is saved.)"""
     counted = len(result.reps) if result.stop is None else min(result.stop.rep, len(result.reps))
     advice = advice_from_counts(plan, spec, good_reps(result), counted, previous_best, increment, day_best=day_best)
     note = unseen_note(unseen_in_set(result))
