@@ -24,16 +24,21 @@ before it sends at a low rate; ``--pick`` keeps every k-th sample instead, which
 Nyquist rate alias into the rep band, something a real sensor at that rate does not do. ``--no-gyro`` leaves out
 ebbelaar's gyroscope, as for a band that has none.
 
+The labels are checked against a blind hand count too (``bench/handcount.csv``, see ``hand_counts``): on the sets it
+covers, the "against a blind hand count" table compares the counter with it, and the labels with it.
+
 The data lives outside the repo (see ``bench/realdata.py``). Run by hand: ``python bench/bench_realdata.py``.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import time
 import zlib
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -134,6 +139,52 @@ def line(label: str, results: list[Result]) -> str:
     return f"{label:<34} {n:5d} {exact:7.1f} {within:7.1f} {mae:6.2f} {bias:+7.2f} {true:6d} {counted:7d}"
 
 
+#: The team's blind hand count of the reps visible in some of the sets (see ``hand_counts``).
+HAND_COUNTS = Path(__file__).with_name("handcount.csv")
+
+
+@dataclass(frozen=True)
+class HandCount:
+    visible_reps: int
+    sure: bool  # the person counting said high or medium confidence, not low
+
+
+def hand_counts(path: Path = HAND_COUNTS) -> dict[str, HandCount]:
+    """The reps a person sees in a set's signals, by set name: the team's own annotation, made blind.
+
+    Both data sets' labels are not observations: ebbelaar's are the protocol's 5 or 10, muvr's were typed in after
+    the set. To tell a counter's misses from reps that are not in the file, a helper who saw neither the labels
+    nor the counter's output counted the full reps in plots of each set's raw signals (accelerometer, and
+    gyroscope where there is one), knowing only the exercise, with its confidence. Cut reps at either end and
+    reps hidden in a gap are in the file's other columns and are not counted here. It is a second opinion, not
+    the truth: "low" confidence means a person could not tell either.
+    """
+    with path.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    return {
+        f"{row['dataset']}/{row['set']}": HandCount(int(row["visible_reps"]), row["confidence"] != "low")
+        for row in rows
+    }
+
+
+def hand_table(results: list[Result]) -> None:
+    """How the counter and the labels compare with the hand count, on the sets it covers."""
+    hand = hand_counts()
+    groups: dict[str, list[Result]] = defaultdict(list)
+    for r in results:
+        if r.name not in hand:
+            continue
+        seen = hand[r.name]
+        short = r.dataset.split("_")[0]
+        groups[f"{short} counted vs labels"].append(r)
+        groups[f"{short} counted vs hand"].append(replace(r, true_reps=seen.visible_reps))
+        groups[f"{short} labels vs hand"].append(replace(r, counted=r.true_reps, true_reps=seen.visible_reps))
+        if seen.sure:
+            groups[f"{short} counted vs hand, sure"].append(replace(r, true_reps=seen.visible_reps))
+            groups[f"{short} labels vs hand, sure"].append(replace(r, counted=r.true_reps, true_reps=seen.visible_reps))
+    table("against a blind hand count of the visible reps (bench/handcount.csv; 'true' is the reference)", groups)
+
+
 def table(title: str, groups: dict[str, list[Result]]) -> None:
     print(f"\n{title}")
     print(f"{'group':<34} {'sets':>5} {'exact%':>7} {'+-1%':>7} {'MAE':>6} {'bias':>7} {'true':>6} {'counted':>7}")
@@ -192,6 +243,7 @@ def main() -> None:
     table(f"{MUVR}, whole files, per exercise as labelled", by_raw)
     table("samples lost (reps made while samples were lost are not in the file)", by_lost)
     table("per counter", by_counter)
+    hand_table(results)
     print(f"\n{'counter':<34} {'reps':>5} {'delay p50 s':>12} {'p95 s':>7}")
     for key in sorted(by_counter):
         delays = [d for r in by_counter[key] for d in r.delays_s]

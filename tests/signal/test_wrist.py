@@ -181,6 +181,29 @@ def test_real_pebble_gym_sets_do_not_regress():
 
 
 @pytest.mark.realdata
+@pytest.mark.slow
+def test_the_blind_hand_count_names_real_sets_and_the_counters_agree_with_it():
+    """bench/handcount.csv: a person's count of the reps visible in 57 ebbelaar and 60 muvr sets, made without the
+    labels or the counters' output. Every row names a set the loaders give, and where the person was sure, the
+    counters agree with it far more often than the labels do (bench_realdata.py reports the figures)."""
+    import bench_realdata  # bench/, like realdata
+
+    realdata, root = _realdata()
+    _realdata("muvr_wrist")
+    hand = bench_realdata.hand_counts()
+    sets = {s.name: s for s in [*realdata.ebbelaar_sets(root), *realdata.muvr_sets(root)] if s.name in hand}
+    assert sorted(sets) == sorted(hand)
+    assert sum(name.startswith(realdata.EBBELAAR) for name in sets) == 57
+    for dataset, counter_floor in ((realdata.EBBELAAR, 0.85), (realdata.MUVR, 0.5)):
+        sure = [s for name, s in sets.items() if name.startswith(dataset) and hand[name].sure]
+        seen = np.array([hand[s.name].visible_reps for s in sure])
+        counted = np.array([len(wrist_reps(Exercise(s.exercise), s.samples)) for s in sure])
+        labels = np.array([s.true_reps for s in sure])
+        assert np.mean(counted == seen) >= counter_floor, dataset
+        assert np.mean(labels == seen) < np.mean(counted == seen) - 0.1, dataset
+
+
+@pytest.mark.realdata
 def test_a_real_link_drop_mid_set_is_told_and_does_not_skew_velocity_loss():
     """ebbelaar's D-bench-medium of 2019-01-18 18:12: the MetaMotion link dropped for 2.1 s after rep 5 of a
     steady bench set (a rep every 2.4 s). The rep in the gap is named, not counted; the first rep after it is
