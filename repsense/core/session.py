@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from repsense.core.advice import good_reps
+from repsense.core.advice import good_reps, unseen_in_set
 from repsense.core.setcontrol import SetConfig, SetController
 from repsense.errors import ConfigError
 from repsense.events import (
@@ -84,6 +84,8 @@ class SessionResult:
     def to_json(self) -> dict[str, Any]:
         cfg = self.set_config
         best = max((r.mean_velocity_m_s for r in self.reps if r.has_velocity), default=None)
+        in_set = self.reps if self.stop is None else self.reps[: self.stop.rep]
+        best_in_set = max((r.mean_velocity_m_s for r in in_set if r.has_velocity), default=None)
         return {
             "source": self.source,
             "exercise": str(self.exercise),
@@ -106,7 +108,9 @@ class SessionResult:
                 "reps_at_stop": None if self.stop is None else self.stop.rep,
                 "good_reps": good_reps(self),
                 "unseen_reps": sum(u.reps for u in self.unseen),
+                "unseen_reps_in_set": unseen_in_set(self),
                 "best_mean_velocity": None if best is None else round(best, 4),
+                "best_mean_velocity_in_set": None if best_in_set is None else round(best_in_set, 4),
                 "samples": self.samples,
                 "duration_s": round(self.duration_s, 3),
             },

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from repsense.core.cli import main
 from repsense.core.session import SessionResult, SetSession, not_a_bar_warning, replay
 from repsense.core.setcontrol import SetConfig, SetMode
-from repsense.events import Exercise, Placement, RepEvent, RepFlag, SetEnded, StopReason
+from repsense.events import Exercise, Placement, RepEvent, RepFlag, SetEnded, StopReason, UnseenRepsEvent
 from repsense.firmware_bridge.recording import read_recording
 from repsense.firmware_bridge.simulator import random_config, simulate_set
 from repsense.samples import SampleBlock
@@ -252,3 +252,25 @@ def test_a_set_ends_the_same_however_a_silence_across_its_inactivity_deadline_ar
     whole = _session_events(samples, placement, config, [len(samples)])
     assert not any(isinstance(e, SetEnded) for e in whole)
     assert _session_events(samples, placement, config, cuts * (len(samples) // sum(cuts) + 1)) == whole
+
+
+def test_the_json_summary_says_what_the_set_had_beside_what_the_recording_had():
+    """Replay counts every rep in the recording, so ``summary.reps``, ``unseen_reps`` and ``best_mean_velocity``
+    include reps after the stop (a lifter who racked the bar and did a few more). The ``_in_set`` fields stop at
+    the stop, as ``good_reps`` and the history do."""
+
+    def rep(index: int, mcv: float) -> RepEvent:
+        t = 3.0 * index
+        return RepEvent(index, t - 0.8, t, t + 0.1, mcv, mcv * 1.6, 0.5, 0.0)
+
+    reps = [rep(1, 0.60), rep(2, 0.55), rep(3, 0.47), rep(4, 0.75)]
+    unseen = [
+        UnseenRepsEvent(4.0, 2.0, 1, 2.5, 6.1),  # reported before the stop: the set's
+        UnseenRepsEvent(9.5, 2.0, 1, 2.5, 12.1),  # after it
+    ]
+    stop = SetEnded(3, 9.1, StopReason.VELOCITY_LOSS, "velocity loss 22% reached the 20% threshold")
+    result = SessionResult(Exercise.SQUAT, Placement.BAR, SetConfig(), reps=reps, unseen=unseen, stop=stop)
+    summary = result.to_json()["summary"]
+    assert (summary["reps"], summary["reps_at_stop"]) == (4, 3)
+    assert (summary["unseen_reps"], summary["unseen_reps_in_set"]) == (2, 1)
+    assert (summary["best_mean_velocity"], summary["best_mean_velocity_in_set"]) == (0.75, 0.60)
