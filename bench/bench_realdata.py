@@ -1,14 +1,15 @@
 """Rep counting on real wrist data: every labelled set of ebbelaar_metamotion (57) and muvr_wrist (284).
 
 Runs each set through the pipeline replay uses, as a wrist-worn sensor (``Placement.WRIST``), with the set's lift
-mapped to repsense's vocabulary (bench, squat, deadlift, ohp, row; muvr's curls are ``curl``, its barbell press
-``ohp``, its other machine and dumbbell lifts ``other``), and compares the reps counted with the labels:
-exact %, within one rep %, mean absolute error and mean signed error (counted minus true), per data set, per
-exercise, per muvr exercise, and the 20 worst sets. No assertions: a baseline to compare against.
+mapped to repsense's vocabulary (bench, squat, deadlift, ohp, row; muvr's alternating dumbbell curls are
+``alt_curl``, its other curls ``curl``, its barbell press ``ohp``, its other machine and dumbbell lifts ``other``),
+and compares the reps counted with the labels: exact %, within one rep %, mean absolute error and mean signed error
+(counted minus true), per data set, per exercise, per muvr exercise, and the 20 worst sets. No assertions: a
+baseline to compare against.
 
-Wrist sets of barbell lifts are counted by the vertical motion (``WristRepCounter``), curls and ``other`` lifts by
-the rhythm of the whole accelerometer (``PeriodicRepCounter``): the "per counter" table shows each, with how late
-reps are reported (detection time minus the rep's end, median and 95th percentile).
+Wrist sets of barbell lifts are counted by the vertical motion (``WristRepCounter``), curls (alternating ones too)
+and ``other`` lifts by the rhythm of the whole accelerometer (``PeriodicRepCounter``): the "per counter" table
+shows each, with how late reps are reported (detection time minus the rep's end, median and 95th percentile).
 
 The labels are typed in (muvr) or prescribed (ebbelaar), not observed, and some files lost samples: a rep made
 while samples were lost is not in the file. The "samples lost" table sets those files apart, without reference to

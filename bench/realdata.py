@@ -9,10 +9,11 @@ The data lives in ``../shared/realdata`` beside the repo (override with the envi
   Reps come from the protocol in the file name: ``heavy`` = 5, ``medium`` = 10. Accelerometer and gyroscope files
   are paired by ``repsense.firmware_bridge.vendor_files.load_any``, the same reader users get.
 - ``muvr_sets``: Pebble watch, accelerometer only, 284 labelled sets / 3042 reps. Columns x, y, z [g], exercise,
-  intensity, weight [kg], repetitions; no timestamps (50 Hz assumed, ``t = arange(n) / 50``); sets with a count of
-  0 or -1 are skipped, and the ``18-09-15-triceps-biceps-lateral`` folder (no counts) is not read. 44 files are
-  spliced from packets with samples lost between them (``muvr_spliced``, metadata ``spliced``): see
-  ``MUVR_SPLICED_PACKET``.
+  intensity, weight [kg], repetitions; no timestamps (50 Hz assumed, ``t = arange(n) / 50``); exercises mapped by
+  ``muvr_exercise`` (``alt-dumbbell-biceps-curl`` is ``alt_curl``: the label counts both arms, the watch sees
+  one); sets with a count of 0 or -1 are skipped, and the ``18-09-15-triceps-biceps-lateral`` folder (no counts)
+  is not read. 44 files are spliced from packets with samples lost between them (``muvr_spliced``, metadata
+  ``spliced``): see ``MUVR_SPLICED_PACKET``.
 
 ``python bench/realdata.py`` prints a summary table.
 """
@@ -116,7 +117,10 @@ def ebbelaar_sets(
 
 
 def muvr_exercise(raw: str) -> str:
-    """repsense's name for a muvr exercise: curls are curls, the barbell (overhead) press is ohp, the rest other."""
+    """repsense's name for a muvr exercise: alternating dumbbell curls are alt_curl, the other curls curl, the
+    barbell (overhead) press is ohp, the rest other."""
+    if raw == "alt-dumbbell-biceps-curl":
+        return "alt_curl"
     if raw.endswith("biceps-curl"):
         return "curl"
     if raw == "barbell-press":

@@ -20,12 +20,18 @@ class Exercise(StrEnum):
     OHP = "ohp"
     ROW = "row"
     CURL = "curl"
+    ALT_CURL = "alt_curl"  # alternating dumbbell curls: the sensor sees one arm, and each rep it sees stands for two
     OTHER = "other"
 
     @property
     def starts_from_top(self) -> bool:
         """True when a rep begins with the eccentric (squat, bench, ohp from the rack position)."""
         return self in (Exercise.SQUAT, Exercise.BENCH, Exercise.OHP)
+
+    @property
+    def alternating(self) -> bool:
+        """True when the arms take turns (alternating dumbbell curls): a sensor on one arm sees half the reps."""
+        return self is Exercise.ALT_CURL
 
 
 class Placement(StrEnum):
@@ -43,6 +49,7 @@ class RepFlag(StrEnum):
     VELOCITY_ESTIMATED = "velocity_estimated"  # velocity inferred from a body-worn sensor, not the bar
     DATA_GAP = "data_gap"  # samples were lost during this rep: its velocity is not to be trusted
     NO_VELOCITY = "no_velocity"  # the sensor cannot time this lift's concentric: no velocity, range or loss
+    OTHER_ARM = "other_arm"  # the other arm's rep of an alternating lift: counted, not seen
 
 
 #: A rep with one of these flags sets no reference for velocity loss, and its velocity triggers no stop.

@@ -116,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
     p.add_argument("--sets", type=int, default=10, metavar="N", help="how many sets (10)")
     p.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (0)")
-    p.add_argument("--exercise", metavar="LIFT", help="only this lift (default: all lifts)")
+    p.add_argument("--exercise", metavar="LIFT", help="only this lift (default: all lifts but alt_curl)")
     p.add_argument("--rate", type=float, metavar="HZ", help="nominal sample rate in Hz (default: 50-200 at random)")
     gyro = p.add_mutually_exclusive_group()
     gyro.add_argument("--gyro", dest="gyro", action="store_const", const=True, help="always with gyroscope")

@@ -18,7 +18,7 @@ from repsense.core.live import EndReason, LiveStatus
 from repsense.core.percent import loss_percent
 from repsense.core.session import SessionEvent, SessionResult
 from repsense.core.setcontrol import SetConfig, SetMode
-from repsense.core.view import NO_VELOCITY_WORDS, SetView, mode_text, unseen_words
+from repsense.core.view import SetView, mode_text, unmeasured_words, unseen_words
 from repsense.events import (
     Exercise,
     FailedRepEvent,
@@ -184,8 +184,7 @@ class RichLiveView:
             lines.append(Text(" " * (9 + (mark or 0)) + f"▼ stop below {threshold:.2f} m/s", "red"))
         for rep in self.reps[-SHOWN_REPS:]:
             if not rep.has_velocity:
-                words = f"counted, no velocity: {NO_VELOCITY_WORDS}"
-                lines.append(Text.assemble((f"{rep.index:3d} ", "bold"), (words, "dim")))
+                lines.append(Text.assemble((f"{rep.index:3d} ", "bold"), (unmeasured_words(rep), "dim")))
                 continue
             loss = rep.velocity_loss
             limit = self.config.velocity_loss

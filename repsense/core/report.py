@@ -60,6 +60,7 @@ FLAG_WORDS: dict[str, tuple[str, str]] = {
     RepFlag.VELOCITY_ESTIMATED: ("velocity estimated from the wrist", "wrist est."),
     RepFlag.DATA_GAP: ("sensor data lost during the rep: velocity unreliable", "data gap"),
     RepFlag.NO_VELOCITY: ("counted, but the wrist cannot time this lift's concentric", "no velocity"),
+    RepFlag.OTHER_ARM: ("the other arm's rep: the sensor sees one arm", "other arm"),
 }
 
 #: Flags that make a rep not a good rep.
@@ -174,6 +175,8 @@ class SetReport:
 
     @property
     def lift(self) -> str:
+        if self.exercise == Exercise.ALT_CURL:
+            return "Alternating curl"
         return self.exercise.upper() if self.exercise in ("ohp", "rdl") else self.exercise.capitalize()
 
 
@@ -390,8 +393,19 @@ def count_text(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
+def shown_flags(flags: Iterable[str]) -> list[str]:
+    """The flags a report puts in words. The other arm's rep has no velocity because it was not seen: its
+    ``other_arm`` says so, and ``no_velocity`` (the wrist cannot time the lift) would say something untrue."""
+    flags = list(flags)
+    if RepFlag.OTHER_ARM in flags:
+        return [f for f in flags if f != RepFlag.NO_VELOCITY]
+    return flags
+
+
 def _flag_words(flags: Iterable[str], *, short: bool = False) -> str:
-    return ", ".join(FLAG_WORDS.get(f, (f.replace("_", " "), f.replace("_", " ")))[1 if short else 0] for f in flags)
+    return ", ".join(
+        FLAG_WORDS.get(f, (f.replace("_", " "), f.replace("_", " ")))[1 if short else 0] for f in shown_flags(flags)
+    )
 
 
 def rep_remarks(rep: ReportRep, stop_rep: int | None) -> str:

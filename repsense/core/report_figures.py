@@ -20,7 +20,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from repsense.core.report import FLAG_WORDS, LB_PER_KG, ReportRep, SetReport, VerticalTrace
+from repsense.core.report import FLAG_WORDS, LB_PER_KG, ReportRep, SetReport, VerticalTrace, shown_flags
+from repsense.events import RepFlag
 
 DPI = 110
 FONT = 12  # tick labels and annotations
@@ -70,10 +71,14 @@ def _title(report: SetReport, what: str) -> str:
 
 
 def _short_flags(rep: ReportRep) -> str:
-    words = [FLAG_WORDS.get(f, (f, f.replace("_", " ")))[1] for f in rep.flags]
+    words = [FLAG_WORDS.get(f, (f, f.replace("_", " ")))[1] for f in shown_flags(rep.flags)]
     if rep.struck_out:
         words.append("struck out")
     return ", ".join(words)
+
+
+def _other_arm(rep: ReportRep) -> bool:
+    return RepFlag.OTHER_ARM in rep.flags
 
 
 def velocity_figure(report: SetReport) -> Figure | None:
@@ -99,7 +104,7 @@ def velocity_figure(report: SetReport) -> Figure | None:
         mcv = rep.mean_velocity_m_s
         if mcv is None:
             ax.bar(x, top * 0.12, color="white", edgecolor="#555", linestyle="--", linewidth=1.2, alpha=alpha)
-            label = "added\nby hand" if rep.added_by_user else "no\nvelocity"
+            label = "added\nby hand" if rep.added_by_user else "other\narm" if _other_arm(rep) else "no\nvelocity"
             ax.text(x, top * 0.13, label, ha="center", va="bottom", fontsize=FONT - 2, alpha=alpha)
             continue
         colour = "#bbbbbb" if rep.struck_out else VL_CMAP(norm(rep.velocity_loss or 0.0))
@@ -217,7 +222,8 @@ def trace_figure(report: SetReport) -> Figure | None:
     duration_s = float(trace.t_s[-1] - t0)
     last_remark_x, level = -np.inf, 0
     for rep in report.reps:
-        if rep.t_start_s is None or rep.t_end_s is None:
+        # The other arm's reps are not in the trace: the sensor never saw them.
+        if rep.t_start_s is None or rep.t_end_s is None or _other_arm(rep):
             continue
         after = rep.after_stop
         remark = _short_flags(rep)
@@ -280,6 +286,8 @@ def trace_figure(report: SetReport) -> Figure | None:
         handles.append(Patch(color=ORANGE, alpha=0.3, label="rep with a remark"))
     if report.failed:
         handles.append(Patch(color=STOP_RED, alpha=0.25, label="failed attempt"))
+    if any(_other_arm(r) for r in report.reps):
+        handles.append(Line2D([], [], linestyle="none", label="the other arm's reps: not seen, not shown"))
     if trace.gaps:
         handles.append(Patch(facecolor="#777777", alpha=0.3, hatch="xx", label="no sensor data"))
     if report.stop_t_s is not None:

@@ -1,10 +1,11 @@
 """Scoring detected reps against a truth file: how accuracy figures in the README are measured.
 
 A truth rep and a detected rep match when their lockout times are within ``match_window_s``; matching is
-one-to-one and greedy in time order. Figures per set:
+one-to-one and greedy in time order, and of two detected reps as near, one with a velocity is taken first (the other
+arm's rep of an alternating lift has its seen partner's lockout time and no velocity). Figures per set:
 
 - ``count_error``: detected reps minus true reps (visible reps only, when the truth marks some invisible);
-- ``mcv_errors``: detected minus true mean concentric velocity for matched reps;
+- ``mcv_errors``: detected minus true mean concentric velocity for matched reps that have one;
 - ``latencies``: detection time minus true lockout for matched reps;
 - ``vl20_ok``: the first rep at which the *measured* velocity loss reached 20 % (as the set controller sees it:
   reps flagged ``data_gap`` trigger nothing) is the same rep (the same true rep) as the first rep at which the
@@ -69,12 +70,14 @@ def match(truth: Sequence[TruthRep], detected: Sequence[RepEvent], window_s: flo
     pairs: list[tuple[int, int]] = []
     used: set[int] = set()
     for ti, tr in enumerate(truth):
-        best_j, best_d = None, window_s
-        for dj, rep in enumerate(detected):
-            d = abs(rep.t_end_s - tr.t_end_s)
-            if dj not in used and d <= best_d:
-                best_j, best_d = dj, d
-        if best_j is not None:
+        near = [
+            (abs(rep.t_end_s - tr.t_end_s), not rep.has_velocity, -dj)
+            for dj, rep in enumerate(detected)
+            if dj not in used and abs(rep.t_end_s - tr.t_end_s) <= window_s
+        ]
+        if near:
+            # The nearest; of those as near, one with a velocity; of those, the last (as it always was).
+            best_j = -min(near)[2]
             used.add(best_j)
             pairs.append((ti, best_j))
     return pairs
@@ -87,7 +90,8 @@ def score_set(name: str, truth: Sequence[TruthRep], detected: Sequence[RepEvent]
     matched_invisible = sum(1 for ti, _ in pairs if not truth[ti].visible)
     score = SetScore(name, len(visible) + matched_invisible, len(detected), tags=tags)
     for ti, dj in pairs:
-        score.mcv_errors.append(detected[dj].mean_velocity_m_s - truth[ti].mean_velocity_m_s)
+        if detected[dj].has_velocity:
+            score.mcv_errors.append(detected[dj].mean_velocity_m_s - truth[ti].mean_velocity_m_s)
         score.latencies.append(detected[dj].detected_at_s - truth[ti].t_end_s)
     true_stop = first_vl_crossing([r.mean_velocity_m_s for r in visible])
     measured_stop = next(

@@ -20,7 +20,9 @@ Stop rules on each rep, checked in this order (the first that holds is the reaso
 - AMRAP: velocity loss at or above the threshold for ``confirm`` reps in a row; mean concentric velocity below the
   lift's minimal velocity threshold; range of motion clearly short of the set's reference; a grinding rep.
 - A rep flagged ``data_gap`` (samples lost during it) counts, but its velocity triggers nothing; nor does a rep
-  flagged ``no_velocity`` (on the wrist, a lift whose concentric the sensor cannot time), which has none.
+  flagged ``no_velocity`` (on the wrist, a lift whose concentric the sensor cannot time; or the other arm's rep of
+  alternating curls, ``other_arm``, which no sensor saw), which has none. Neither breaks a run of reps at the
+  velocity-loss threshold.
 - A rep flagged ``velocity_estimated`` (a wrist-worn sensor) has only a rough velocity: velocity loss needs
   ``confirm_estimated`` reps in a row (2 unless set), and the absolute minimal velocity does not apply. On real
   MetaMotion wrist sets it ended 4 of 13 squat sets at rep 1; on the wrist simulator, two reps in a row cut the

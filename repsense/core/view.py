@@ -15,7 +15,7 @@ from repsense.core.advice import good_reps, unseen_in_set
 from repsense.core.percent import loss_percent, loss_text, threshold_text
 from repsense.core.session import SessionEvent, SessionResult, not_a_bar_warning
 from repsense.core.setcontrol import SetConfig, SetMode
-from repsense.events import Exercise, FailedRepEvent, GapEvent, Placement, RepEvent, SetEnded, UnseenRepsEvent
+from repsense.events import Exercise, FailedRepEvent, GapEvent, Placement, RepEvent, RepFlag, SetEnded, UnseenRepsEvent
 
 BAR_WIDTH = 24
 
@@ -52,6 +52,17 @@ def unseen_words(event: UnseenRepsEvent) -> str:
 
 #: What a rep flagged ``no_velocity`` shows instead of its velocity.
 NO_VELOCITY_WORDS = "the wrist cannot time this lift's concentric"
+#: What the other arm's rep of an alternating lift shows instead (it is flagged ``no_velocity`` too).
+OTHER_ARM_WORDS = "the other arm's rep: the sensor sees one arm"
+
+
+def unmeasured_words(rep: RepEvent) -> str:
+    """The line a rep with no velocity shows instead of one: why it has none."""
+    if RepFlag.OTHER_ARM in rep.flags:
+        return f"counted, {OTHER_ARM_WORDS}"
+    return f"counted, no velocity: {NO_VELOCITY_WORDS}"
+
+
 #: Said once, at the first rep measured across lost samples: "VL 0%" and no stop would otherwise look like a
 #: set that is not slowing down.
 UNTRUSTED_WORDS = (
@@ -111,7 +122,7 @@ class SetView:
             self.console.print(
                 Text.assemble(
                     (f"{rep.index:3d} ", "bold"),
-                    f"counted, no velocity: {NO_VELOCITY_WORDS}",
+                    unmeasured_words(rep),
                     (f"  {rep.t_end_s - self.t0_s:5.1f} s", "dim"),
                 )
             )

@@ -12,7 +12,7 @@ ideal sensor mounted on the bar would read. Noise, timing and sampling live in `
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -51,6 +51,8 @@ LIFTS: dict[Exercise, LiftProfile] = {
     Exercise.OHP: LiftProfile((0.40, 0.60), (0.45, 0.80), (30, 80), (0.02, 0.06), "bow", False),
     Exercise.ROW: LiftProfile((0.25, 0.45), (0.60, 1.00), (40, 110), (0.03, 0.08), "bow", False),
     Exercise.CURL: LiftProfile((0.35, 0.55), (0.50, 1.00), (20, 50), (0.15, 0.25), "arc", False),
+    # The sensor on one dumbbell: a curl, then that arm hangs still while the other arm curls (see build_motion).
+    Exercise.ALT_CURL: LiftProfile((0.35, 0.55), (0.50, 1.00), (8, 25), (0.15, 0.25), "arc", False),
     Exercise.OTHER: LiftProfile((0.20, 0.60), (0.30, 1.00), (10, 100), (0.00, 0.05), "bow", False),
 }
 
@@ -89,6 +91,9 @@ class Motion:
     reps: list[RepSpan]
     failed: list[FailedSpan]
     top_first: bool
+    #: Alternating lifts: where the other arm's rep after each of ``reps`` sits (the sensor's arm hangs still
+    #: meanwhile, so its motion is not in the arrays). Empty for other lifts.
+    other_arm: list[RepSpan] = field(default_factory=list)
 
 
 # --- velocity profiles ----------------------------------------------------------------------------------------
@@ -349,7 +354,7 @@ def _finale(tr: _Track, cfg: SimConfig, failed: bool) -> None:
     elif ex is Exercise.BENCH:
         tr.slide(-tr.x, rng.uniform(0.6, 1.2))
         tr.slide(0.0, rng.uniform(0.3, 0.6), dz_m=-rng.uniform(0.04, 0.06))
-    else:  # row, curl, other: bend down and put the bar on the floor
+    else:  # row, curls, other: bend down and put the bar on the floor
         _eccentric(tr, rng.uniform(0.15, 0.5), rng.uniform(1.2, 2.5), touch_frac=rng.uniform(0.2, 0.4))
     tr.hold(cfg.tail_s, sway=0.0, clank=True)
 
@@ -386,6 +391,7 @@ def build_motion(cfg: SimConfig, rng: np.random.Generator) -> Motion:
     anchor = tr.z  # the top for lifts that start there, the bottom (floor, hang) for the others
     reps: list[RepSpan] = []
     failed: list[FailedSpan] = []
+    other_arm: list[RepSpan] = []
 
     def bottom_pause() -> None:
         pause = _u(rng, cfg.bottom_pause_s)
@@ -396,6 +402,19 @@ def build_motion(cfg: SimConfig, rng: np.random.Generator) -> Motion:
 
     def top_pause(before_rep: int) -> None:
         tr.hold(_u(rng, cfg.rest_pause_s if before_rep in rest_pause_before else cfg.top_pause_s))
+
+    def other_arm_rep() -> None:
+        """Alternating lifts: the other arm does the same rep as soon as this one is done, while this arm hangs
+        still (body sway only)."""
+        if not ex.alternating:
+            return
+        span = reps[-1]
+        lag = span.window[1] - span.window[0]
+        c0, c1 = span.concentric
+        other_arm.append(
+            RepSpan((span.window[0] + lag, span.window[1] + lag), (c0 + lag, c1 + lag), span.sticking_point)
+        )
+        tr.hold(lag * DT_S)
 
     for k in range(n):
         rom, mcv = float(roms[k]), float(mcvs[k])
@@ -411,6 +430,7 @@ def build_motion(cfg: SimConfig, rng: np.random.Generator) -> Motion:
             _concentric(tr, anchor - tr.z, mcv, sticking)
             reps.append(RepSpan((w0, tr.i), (c0, tr.i), sticking is not None))
             tr.windows.append(_Window(w0, tr.i, anchor - rom, rom, True))
+            other_arm_rep()
             continue
         if k > 0:
             bottom_pause()
@@ -427,6 +447,7 @@ def build_motion(cfg: SimConfig, rng: np.random.Generator) -> Motion:
         _eccentric(tr, tr.z - anchor, _u(rng, cfg.eccentric_s), touch_frac=rng.uniform(0.3, 0.6) if floor else 0)
         reps.append(RepSpan((c0, tr.i), (c0, c1), sticking is not None))
         tr.windows.append(_Window(c0, tr.i, anchor, rom, False))
+        other_arm_rep()
     if cfg.failed_attempt:
         rom = float(np.mean(roms))
         if top_first:
@@ -442,7 +463,7 @@ def build_motion(cfg: SimConfig, rng: np.random.Generator) -> Motion:
             failed.append(_failed_attempt(tr, cfg, rom, float(mcvs[-1]), anchor))
             tr.windows.append(_Window(w0, tr.i, anchor, rom, False))
     _finale(tr, cfg, bool(failed))
-    return _assemble(tr, cfg, reps, failed, top_first)
+    return _assemble(tr, cfg, reps, failed, top_first, other_arm)
 
 
 def _path_shape(kind: str, frac: np.ndarray, top_first: bool) -> np.ndarray:
@@ -470,7 +491,9 @@ def _ring(m: int, f_hz: float) -> np.ndarray:
     return np.asarray(d / peak)
 
 
-def _assemble(tr: _Track, cfg: SimConfig, reps: list[RepSpan], failed: list[FailedSpan], top_first: bool) -> Motion:
+def _assemble(
+    tr: _Track, cfg: SimConfig, reps: list[RepSpan], failed: list[FailedSpan], top_first: bool, other_arm: list[RepSpan]
+) -> Motion:
     rng = tr.rng
     z, x, roll = tr.arrays()
     n = len(z)
@@ -518,7 +541,7 @@ def _assemble(tr: _Track, cfg: SimConfig, reps: list[RepSpan], failed: list[Fail
     tilt_x = _wander(n, np.deg2rad(cfg.tilt_deg), rng, 0.02, 0.3)
     yaw = _wander(n, np.deg2rad(cfg.tilt_deg), rng, 0.02, 0.3)
     rot, omega = _bar_rotation(yaw, tilt_x, roll)
-    return Motion(np.arange(n) * DT_S, pos, vel, acc, rot, omega, reps, failed, top_first)
+    return Motion(np.arange(n) * DT_S, pos, vel, acc, rot, omega, reps, failed, top_first, other_arm)
 
 
 def _bar_rotation(yaw: np.ndarray, tilt: np.ndarray, roll: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -32,11 +32,14 @@ The model
 - **Truth.** One ``RepTruth`` per concentric: its start and end (where ``q`` starts and stops moving), the wrist's
   vertical travel as ``rom_m`` (the rise; a pushdown's drop), ``mean_velocity_m_s = rom_m / duration`` and the peak
   vertical speed in that direction. Wrist sets have no failed attempts and no gaps.
+- **Alternating curls** (``alternating``): after each rep the sensor's arm hangs still (body sway only) for as long
+  as its rep took, while the other arm does the same rep. The truth holds both arms' reps, the sensor's arm first:
+  the other arm's has the same range and velocities, at its own times.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -134,6 +137,7 @@ class WristSimConfig:
     concentric_pause_s: tuple[float, float] = (0.3, 0.3)  # held where the concentric ends
     eccentric_pause_s: tuple[float, float] = (0.3, 0.3)  # held where the eccentric ends
     fatigue_per_rep_frac: float = 0.03  # concentric velocity lost per rep, compounding
+    alternating: bool = False  # curls only: the other arm curls after each rep (n_reps is the sensor's arm's)
     # --- around the reps
     lead_in_s: float = 3.0
     tail_s: float = 3.0
@@ -159,10 +163,17 @@ class WristSimConfig:
             raise ConfigError(f"a simulated wrist set needs n_reps >= 1 and 0 < rate_hz <= {GRID_HZ:g} Hz")
         if self.spike_count < 0 or not 0 <= self.fatigue_per_rep_frac < 0.5:
             raise ConfigError("spike_count must be >= 0 and fatigue_per_rep_frac in [0, 0.5)")
+        if self.alternating and self.motion is not WristMotion.CURL:
+            raise ConfigError(f"only curls alternate, not the {self.motion}")
 
     @property
     def profile(self) -> MotionProfile:
         return MOTIONS[self.motion]
+
+    @property
+    def exercise(self) -> Exercise:
+        """The lift the set is counted as."""
+        return Exercise.ALT_CURL if self.alternating else self.profile.exercise
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON values."""
@@ -188,6 +199,7 @@ class WristKinematics:
     sensor_rot: np.ndarray  # [n, 3, 3] sensor frame -> world frame
     omega_world_rad_s: np.ndarray  # [n, 3] the segment's (and so the sensor's) angular velocity
     concentrics: list[tuple[int, int]]  # grid indices where each rep's concentric starts and ends
+    other_arm: list[tuple[int, int]] = field(default_factory=list)  # the same, of the other arm's (alternating)
 
 
 # --- rotations ------------------------------------------------------------------------------------------------
@@ -266,7 +278,9 @@ def _u(rng: np.random.Generator, bounds: tuple[float, float]) -> float:
     return float(rng.uniform(bounds[0], bounds[1])) if bounds[1] > bounds[0] else float(bounds[0])
 
 
-def _timeline(cfg: WristSimConfig, rng: np.random.Generator) -> tuple[_Timeline, list[tuple[int, int]]]:
+def _timeline(
+    cfg: WristSimConfig, rng: np.random.Generator
+) -> tuple[_Timeline, list[tuple[int, int]], list[tuple[int, int]]]:
     """The set's phases. The set-up moves carry the wrist 0.4-0.6 m towards its rest (down for a dumbbell, up to
     a cable's handle) while the segment turns 20-40 deg."""
     away = -1.0 if cfg.profile.wrist_rises else 1.0  # where the wrist is before the pick-up, vertically
@@ -281,7 +295,7 @@ def _timeline(cfg: WristSimConfig, rng: np.random.Generator) -> tuple[_Timeline,
     if cfg.setup:
         tl.reposition(0.0, np.zeros(3), rng.uniform(1.0, 2.0))
         tl.hold(rng.uniform(0.5, 1.5))
-    spans = []
+    spans, other_arm = [], []
     for k in range(cfg.n_reps):
         reach = 1.0 + cfg.rom_sd_frac * float(np.clip(rng.standard_normal(), -2.0, 2.0))
         concentric = _u(rng, cfg.concentric_s) / (1.0 - cfg.fatigue_per_rep_frac) ** k
@@ -291,12 +305,17 @@ def _timeline(cfg: WristSimConfig, rng: np.random.Generator) -> tuple[_Timeline,
         tl.hold(_u(rng, cfg.concentric_pause_s))
         tl.move(0.0, _u(rng, cfg.eccentric_s), rng.uniform(0.45, 0.65))
         tl.hold(_u(rng, cfg.eccentric_pause_s))
+        if cfg.alternating:
+            # The other arm does the same rep now; this one hangs still.
+            lag = tl.i - start
+            other_arm.append((spans[-1][0] + lag, spans[-1][1] + lag))
+            tl.hold(lag * DT_S)
     if cfg.setup:
         tl.hold(rng.uniform(0.3, 1.0))
         beta1, offset1 = rest_pose()
         tl.reposition(beta1, offset1, rng.uniform(1.0, 2.0))
     tl.hold(cfg.tail_s)
-    return tl, spans
+    return tl, spans, other_arm
 
 
 def _wander(n: int, amp: float, rng: np.random.Generator) -> np.ndarray:
@@ -315,7 +334,7 @@ def _d_dt(x: np.ndarray) -> np.ndarray:
 def build_wrist_kinematics(cfg: WristSimConfig, rng: np.random.Generator) -> WristKinematics:
     """The whole set as noise-free kinematics. Per-rep and per-set variation comes from ``rng``."""
     prof = cfg.profile
-    tl, spans = _timeline(cfg, rng)
+    tl, spans, other_arm = _timeline(cfg, rng)
     q, beta, offset = tl.arrays()
     n = len(q)
     arc = np.deg2rad(_mid(cfg.arc_deg, prof.arc_deg))
@@ -349,7 +368,7 @@ def build_wrist_kinematics(cfg: WristSimConfig, rng: np.random.Generator) -> Wri
     acc[1:-1] = (pos[2:] - 2.0 * pos[1:-1] + pos[:-2]) / DT_S**2
     acc[0], acc[-1] = acc[1], acc[-2]
     sensor_rot = rot @ strap_rotation(cfg)
-    return WristKinematics(np.arange(n) * DT_S, pos, _d_dt(pos), acc, sensor_rot, omega, spans)
+    return WristKinematics(np.arange(n) * DT_S, pos, _d_dt(pos), acc, sensor_rot, omega, spans, other_arm)
 
 
 def ideal_readings(kin: WristKinematics) -> tuple[np.ndarray, np.ndarray]:
@@ -398,7 +417,7 @@ def simulate_wrist_set(config: WristSimConfig, seed: int) -> SimulatedSet:
         gyro = _quantised(np.clip(gyro, -_GYRO_RANGE_DPS, _GYRO_RANGE_DPS), _GYRO_RANGE_DPS)
     t_rec = t + config.time_origin_s
     samples = SampleBlock(t_rec, _quantised(np.clip(acc, -_ACC_RANGE_G, _ACC_RANGE_G), _ACC_RANGE_G), gyro)
-    exercise = config.profile.exercise
+    exercise = config.exercise
     metadata = {
         "exercise": str(exercise),
         "placement": "wrist",
@@ -415,21 +434,26 @@ def measure_wrist_truth(config: WristSimConfig, kin: WristKinematics, seed: int 
     """Reps measured on the true motion: the wrist's vertical travel in the concentric's direction."""
     sign = 1.0 if config.profile.wrist_rises else -1.0
     z, vz, t, origin = kin.pos_m[:, 2], kin.vel_m_s[:, 2], kin.t_s, config.time_origin_s
-    reps = []
+    reps: list[RepTruth] = []
     for k, (c0, c1) in enumerate(kin.concentrics):
         rom = sign * float(z[c1] - z[c0])
-        reps.append(
-            RepTruth(
-                index=k + 1,
-                t_start_s=float(origin + t[c0]),
-                t_end_s=float(origin + t[c1]),
-                mean_velocity_m_s=rom / float(t[c1] - t[c0]),
-                peak_velocity_m_s=float(np.max(sign * vz[c0 : c1 + 1])),
-                rom_m=rom,
-                visible=True,
-            )
+        seen = RepTruth(
+            index=len(reps) + 1,
+            t_start_s=float(origin + t[c0]),
+            t_end_s=float(origin + t[c1]),
+            mean_velocity_m_s=rom / float(t[c1] - t[c0]),
+            peak_velocity_m_s=float(np.max(sign * vz[c0 : c1 + 1])),
+            rom_m=rom,
+            visible=True,
         )
-    return SetTruth(str(config.profile.exercise), reps, [], [], vl20_stop_rep(reps), config.to_dict(), seed)
+        reps.append(seen)
+        if k < len(kin.other_arm):
+            # The other arm's rep is this one again, later: the same range and velocities, its own times.
+            o0, o1 = kin.other_arm[k]
+            reps.append(
+                replace(seen, index=len(reps) + 1, t_start_s=float(origin + t[o0]), t_end_s=float(origin + t[o1]))
+            )
+    return SetTruth(str(config.exercise), reps, [], [], vl20_stop_rep(reps), config.to_dict(), seed)
 
 
 # --- drawing configurations --------------------------------------------------------------------------------------
@@ -442,9 +466,34 @@ def random_wrist_config(
     rate_hz: float | None = None,
     has_gyro: bool | None = None,
     hard: bool = True,
+    alternating: bool = False,
 ) -> WristSimConfig:
     """Draw a realistic wrist set. ``hard=False`` gives a clean one: 50 Hz, small noise, no spikes, no set-up
-    moves, an untilted strap (at any roll) and steady tempo; the geometry is drawn either way."""
+    moves, an untilted strap (at any roll) and steady tempo; the geometry is drawn either way. ``alternating``:
+    alternating curls, at their own brisker tempo (drawn after everything else, so the rest is as without it)."""
+    config = _random_wrist_config(rng, motion, rate_hz=rate_hz, has_gyro=has_gyro, hard=hard)
+    if not alternating:
+        return config
+    # Each arm waits while the other curls, so lifters keep it brisk: muvr's five real sets of alternating curls
+    # took 2.2-2.7 s per rep (both arms' counted), lead-in and tail included.
+    return replace(
+        config,
+        alternating=True,
+        concentric_s=per_rep_span(rng, 0.7, 1.1, (0.0, 0.3)),
+        eccentric_s=per_rep_span(rng, 0.9, 1.4, (0.0, 0.3)),
+        concentric_pause_s=per_rep_span(rng, 0.0, 0.3, (0.0, 0.2)),
+        eccentric_pause_s=per_rep_span(rng, 0.0, 0.3, (0.0, 0.2)),
+    )
+
+
+def _random_wrist_config(
+    rng: np.random.Generator,
+    motion: WristMotion | str | None,
+    *,
+    rate_hz: float | None,
+    has_gyro: bool | None,
+    hard: bool,
+) -> WristSimConfig:
     kind = WristMotion(motion) if motion is not None else WristMotion(rng.choice(list(WristMotion)))
     prof = MOTIONS[kind]
     geometry: dict[str, Any] = {

@@ -26,7 +26,7 @@ from scipy.signal import butter, sosfiltfilt
 from repsense.errors import ConfigError
 from repsense.events import Exercise
 from repsense.firmware_bridge.recording import RecordingWriter
-from repsense.firmware_bridge.sim_kinematics import GRID_HZ, LIFTS, Motion, build_motion, sensor_frame
+from repsense.firmware_bridge.sim_kinematics import GRID_HZ, LIFTS, Motion, RepSpan, build_motion, sensor_frame
 from repsense.samples import SampleBlock
 
 #: Rates the simulator is tested at (Hz).
@@ -35,6 +35,9 @@ SUPPORTED_RATES_HZ = (12.5, 25.0, 50.0, 100.0, 200.0, 400.0, 1000.0)
 _HARD_RATES_HZ = (50.0, 52.0, 60.0, 100.0, 104.0, 119.0, 125.0, 200.0)
 #: A data gap longer than this hides what happened in it (s).
 GAP_S = 1.0
+#: The lifts ``random_config`` draws from when it is given none: barbell sets. Alternating dumbbell curls are
+#: simulated when asked for, and left out here so that the corpus behind the README's figures stays as it was.
+CORPUS_LIFTS = tuple(e.value for e in Exercise if not e.alternating)
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,7 @@ class SimConfig:
     """Everything that defines a simulated set. Defaults: a clean, tidy set of touch-and-go reps."""
 
     exercise: Exercise
-    n_good_reps: int
+    n_good_reps: int  # alternating lifts: the sensor's arm's (the truth holds the other arm's too)
     rate_hz: float = 100.0
     has_gyro: bool = True
     load_kg: float | None = None  # None: the middle of the lift's usual range
@@ -314,24 +317,38 @@ def measure_truth(config: SimConfig, motion: Motion, t_rec: np.ndarray, seed: in
     t, z, vz = motion.t_s, motion.pos_m[:, 2], motion.vel_m_s[:, 2]
     steps = np.diff(t_rec)
     gaps = [(float(t_rec[i]), float(t_rec[i + 1])) for i in np.flatnonzero(steps > GAP_S)]
-    reps = []
+
+    def visible(span: RepSpan) -> bool:
+        w0, w1 = origin + t[span.window[0]], origin + t[span.window[1]]
+        return not any(a < w1 and b > w0 for a, b in gaps)
+
+    reps: list[RepTruth] = []
     for k, span in enumerate(motion.reps):
         c0, c1 = span.concentric
         rom = float(z[c1] - z[c0])
-        w0, w1 = origin + t[span.window[0]], origin + t[span.window[1]]
-        visible = not any(a < w1 and b > w0 for a, b in gaps)
-        reps.append(
-            RepTruth(
-                index=k + 1,
-                t_start_s=float(origin + t[c0]),
-                t_end_s=float(origin + t[c1]),
-                mean_velocity_m_s=rom / float(t[c1] - t[c0]),
-                peak_velocity_m_s=float(np.max(vz[c0 : c1 + 1])),
-                rom_m=rom,
-                visible=visible,
-                sticking_point=span.sticking_point,
-            )
+        seen = RepTruth(
+            index=len(reps) + 1,
+            t_start_s=float(origin + t[c0]),
+            t_end_s=float(origin + t[c1]),
+            mean_velocity_m_s=rom / float(t[c1] - t[c0]),
+            peak_velocity_m_s=float(np.max(vz[c0 : c1 + 1])),
+            rom_m=rom,
+            visible=visible(span),
+            sticking_point=span.sticking_point,
         )
+        reps.append(seen)
+        if k < len(motion.other_arm):
+            # The other arm's rep is this one again, later: the same range and velocities, its own times.
+            other = motion.other_arm[k]
+            reps.append(
+                dataclasses.replace(
+                    seen,
+                    index=len(reps) + 1,
+                    t_start_s=float(origin + t[other.concentric[0]]),
+                    t_end_s=float(origin + t[other.concentric[1]]),
+                    visible=visible(other),
+                )
+            )
     failed = [
         FailedTruth(float(origin + t[f.start]), float(origin + t[f.stall]), float(z[f.stall] - z[f.start]))
         for f in motion.failed
@@ -365,7 +382,7 @@ def random_config(
     hard: bool = True,
 ) -> SimConfig:
     """Draw a realistic set. ``hard=False`` gives a clean, simple one (aligned sensor, no noise, no losses)."""
-    ex = Exercise(exercise) if exercise is not None else Exercise(rng.choice(list(Exercise)))
+    ex = Exercise(exercise) if exercise is not None else Exercise(rng.choice(CORPUS_LIFTS))
     prof = LIFTS[ex]
     common: dict[str, Any] = {
         "exercise": ex,
@@ -416,7 +433,9 @@ def random_config(
         mount_quat_wxyz=_uniform_rotation(rng),
         roll_wander_deg=round(float(rng.uniform(2.0, 15.0)), 2),
         # The bar turns with the hands: a few degrees in most lifts, with the forearms in a curl.
-        roll_coupling_deg=round(float(rng.uniform(60.0, 130.0) if ex is Exercise.CURL else rng.uniform(5, 30)), 2),
+        roll_coupling_deg=round(
+            float(rng.uniform(60.0, 130.0) if ex in (Exercise.CURL, Exercise.ALT_CURL) else rng.uniform(5, 30)), 2
+        ),
         tilt_deg=round(float(rng.uniform(2.0, 5.0)), 2),
         acc_bias_g=tuple(np.round(np.clip(rng.normal(0.0, 0.015, 3), -0.04, 0.04), 5).tolist()),
         acc_scale_error_frac=tuple(np.round(rng.normal(0.0, 0.01, 3), 5).tolist()),

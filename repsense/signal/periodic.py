@@ -39,8 +39,8 @@ band-passed vertical specific force): the rep's concentric is the biggest rise o
 that rise over its duration. Every rep carries ``velocity_estimated``; one that starts within ``settle_s`` of the
 restart after a gap also carries ``data_gap``, and its velocity sets no reference.
 
-Limits: a wrist sees its own arm, so alternating dumbbell curls count one arm's reps. Causal, explicit state,
-any block size.
+Limits: a wrist sees its own arm, so alternating dumbbell curls count one arm's reps (the pipeline counts the other
+arm's for ``alt_curl``; see ``repsense.signal.pipeline``). Causal, explicit state, any block size.
 """
 
 from __future__ import annotations

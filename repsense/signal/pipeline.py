@@ -4,6 +4,17 @@
 (on the wrist, one of the wrist counters) -> events. Feed it blocks of any size in order; it returns the events
 each block completed. ``flush()`` ends the stream. After a gap in the samples, the rep that shows the set's rhythm
 across it is followed by an ``UnseenRepsEvent`` when reps were made in the gap (``repsense.signal.unseen``).
+
+Alternating lifts (``alt_curl``: left, right, left, ...) are counted as their one-arm lift is, and the sensor sees
+only the arm it is on. So every rep it sees stands for two: the seen rep, with its own velocity and flags, and
+right after it the other arm's rep (flags ``other_arm`` and ``no_velocity``: times at the seen rep's lockout, no
+velocity, range or loss), the indexes running 1, 2, 3, ... with the seen reps on the odd ones. This happens here,
+once, so that live sessions and replays share it. The pair is emitted together because that is simple and
+predictable: the count always moves by two, at the moment the seen arm locks out, and nothing waits for a rep
+nobody can see. The price is that the count runs ahead of the other arm: a fixed set of N reps reaches N when the
+seen arm does its N/2-th rep, and its cue comes while the other arm is still doing its last one. (The other arm
+may also stop short of its partner's count: that is not seen either.) Velocity loss is the counters' own, on seen
+reps only, and a gap's hidden reps are reckoned on the seen arm's rhythm and doubled.
 """
 
 from __future__ import annotations
@@ -14,7 +25,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from repsense.errors import RecordingError
-from repsense.events import Exercise, GapEvent, PipelineEvent, Placement
+from repsense.events import Exercise, GapEvent, PipelineEvent, Placement, RepEvent, RepFlag
 from repsense.samples import SampleBlock
 from repsense.signal.despike import Decided, GlitchConfig, GlitchFilter
 from repsense.signal.periodic import PeriodicConfig, PeriodicRepCounter
@@ -34,6 +45,7 @@ MIN_ROM_M: dict[Exercise, float] = {
     Exercise.OHP: 0.18,
     Exercise.ROW: 0.12,
     Exercise.CURL: 0.15,
+    Exercise.ALT_CURL: 0.15,
     Exercise.OTHER: 0.12,
 }
 
@@ -46,6 +58,7 @@ MAX_ROM_M: dict[Exercise, float] = {
     Exercise.OHP: 0.75,
     Exercise.ROW: 0.6,
     Exercise.CURL: 0.7,
+    Exercise.ALT_CURL: 0.7,
     Exercise.OTHER: 1.2,
 }
 
@@ -53,6 +66,9 @@ MAX_ROM_M: dict[Exercise, float] = {
 #: others (curls, machines, cables, dumbbells) the wrist turns more than it rises, and the whole accelerometer's
 #: rhythm is counted instead (``PeriodicRepCounter``).
 BARBELL_LIFTS = frozenset({Exercise.SQUAT, Exercise.BENCH, Exercise.DEADLIFT, Exercise.RDL, Exercise.OHP, Exercise.ROW})
+
+#: Lifts counted as curls: their concentric raises the wrist to lockout (``PeriodicConfig.lockout_at_top``).
+CURLS = frozenset({Exercise.CURL, Exercise.ALT_CURL})
 
 #: Barbell lifts whose bar goes down after every rep, the last one too (it is put down, not racked). On the wrist, a
 #: rep of these counts once the wrist has come down again: after a set put down and a still wrist, the band-pass
@@ -94,7 +110,7 @@ class PipelineConfig:
             # The same gaps as the resampler's: the glitch filter never compares samples across one.
             glitch=GlitchConfig(gap_s=resampler.gap_s) if placement == Placement.WRIST else None,
             wrist=WristConfig(rate_hz=rate, confirm_by_descent=exercise in PUT_DOWN_AFTER_THE_SET),
-            periodic=PeriodicConfig(rate_hz=rate, lockout_at_top=exercise is Exercise.CURL),
+            periodic=PeriodicConfig(rate_hz=rate, lockout_at_top=exercise in CURLS),
         )
 
 
@@ -119,6 +135,7 @@ class RepPipeline:
             else:
                 self._periodic = PeriodicRepCounter(self.config.periodic)
         self._unseen = UnseenReps()
+        self._reps_out = 0  # reps emitted so far: on an alternating lift, both arms'
         self._has_gyro: bool | None = None
         self.last_seen_s: float | None = None
         #: The stream time up to which every event is out: the last sample through the filters, or the end of the
@@ -185,7 +202,7 @@ class RepPipeline:
                 events.extend(
                     self._segmenter.feed(item.t_s, s, s_smooth, up, item.enabled_at_s, item.hole, item.input_interval_s)
                 )
-        return self._with_unseen(events)
+        return self._with_unseen(self._both_arms(events))
 
     def flush(self) -> list[PipelineEvent]:
         if self.last_seen_s is None:
@@ -199,14 +216,51 @@ class RepPipeline:
             events = list(self._periodic.flush(self.last_seen_s))
         else:
             events = list(self._segmenter.flush(self.last_seen_s))
-        return done + self._with_unseen(events)
+        return done + self._with_unseen(self._both_arms(events))
+
+    def _both_arms(self, events: list[PipelineEvent]) -> list[PipelineEvent]:
+        """On an alternating lift, each rep the counter saw followed by the other arm's (see the module's docstring);
+        on any other lift, ``events`` as they are."""
+        if not self.config.exercise.alternating:
+            return events
+        out: list[PipelineEvent] = []
+        for event in events:
+            if not isinstance(event, RepEvent):
+                out.append(event)
+                continue
+            seen = replace(event, index=self._reps_out + 1)
+            other = RepEvent(
+                index=self._reps_out + 2,
+                t_start_s=event.t_end_s,
+                t_end_s=event.t_end_s,
+                detected_at_s=event.detected_at_s,
+                mean_velocity_m_s=0.0,
+                peak_velocity_m_s=0.0,
+                rom_m=0.0,
+                velocity_loss=0.0,
+                flags=(RepFlag.OTHER_ARM, RepFlag.NO_VELOCITY),
+            )
+            self._reps_out += 2
+            out.extend((seen, other))
+        return out
 
     def _with_unseen(self, events: list[PipelineEvent]) -> list[PipelineEvent]:
-        """``events``, each followed by what the rhythm says about reps hidden in a gap before it."""
+        """``events``, each followed by what the rhythm says about reps hidden in a gap before it.
+
+        On an alternating lift the rhythm is the seen arm's: the estimator sees each pair once, as its other-arm
+        rep (which has the seen rep's times), so that what it says follows the pair; each seen rep it finds
+        missing hid two reps, a rep every half of its period.
+        """
+        alternating = self.config.exercise.alternating
         out: list[PipelineEvent] = []
         for event in events:
             out.append(event)
-            out.extend(self._unseen.see(event))
+            if alternating and isinstance(event, RepEvent) and RepFlag.OTHER_ARM not in event.flags:
+                continue
+            for unseen in self._unseen.see(event):
+                out.append(
+                    replace(unseen, reps=2 * unseen.reps, period_s=unseen.period_s / 2) if alternating else unseen
+                )
         return out
 
     def run(self, block: SampleBlock) -> list[PipelineEvent]:

@@ -262,3 +262,39 @@ def test_a_rep_measured_across_lost_samples_shows_no_velocity_loss_and_says_why(
     text = out.getvalue()
     assert "VL  0%" not in text and text.count("VL   -") == 3
     assert text.count(UNTRUSTED_WORDS) == 1
+
+
+def test_replay_of_alternating_curls_counts_both_arms(tmp_path, capsys):
+    """A watch on one wrist during alternating curls: ``--exercise alt_curl`` counts the other arm's rep after each
+    seen one, and says which is which."""
+    import numpy as np
+
+    from repsense.core.view import NO_VELOCITY_WORDS, OTHER_ARM_WORDS
+    from repsense.firmware_bridge.sim_wrist import random_wrist_config, simulate_wrist_set
+    from repsense.firmware_bridge.simulator import write_simulated
+
+    config = random_wrist_config(np.random.default_rng(4), "curl", hard=False, alternating=True)
+    sim = simulate_wrist_set(config, 4)
+    path, _ = write_simulated(sim, tmp_path / "alt.csv")
+    true_reps = len(sim.truth.reps)
+    assert main(["replay", str(path), "--exercise", "alt_curl", "--placement", "wrist", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["exercise"] == "alt_curl" and result["summary"]["reps"] == true_reps == 2 * config.n_reps
+    flags = [r["flags"] for r in result["reps"]]
+    assert flags[1::2] == [["other_arm", "no_velocity"]] * config.n_reps
+    assert all("other_arm" not in f for f in flags[0::2])
+    assert all(r["mean_velocity"] is None for r in result["reps"][1::2])
+    assert all(r["mean_velocity"] > 0.1 for r in result["reps"][0::2])
+    assert main(["replay", str(path), "--exercise", "alt_curl", "--reps", "6"]) == 0
+    out = capsys.readouterr().out
+    assert out.count(OTHER_ARM_WORDS) == config.n_reps and NO_VELOCITY_WORDS not in out
+    assert "after rep 6" in out and "6 of 6 reps done" in out
+    assert main(["replay", str(path), "--exercise", "curl"]) == 0  # one arm, as before
+    assert OTHER_ARM_WORDS not in capsys.readouterr().out
+
+
+def test_alt_curl_is_among_the_lifts_the_help_names(capsys):
+    for command in ("replay", "live", "report"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        assert "curl, alt_curl, other" in " ".join(capsys.readouterr().out.split()), command

@@ -343,6 +343,27 @@ def test_reps_with_no_velocity_show_as_counted_without_a_bar_or_a_stop_line(view
     assert "0.00" not in text and "stop below" not in text
 
 
+@pytest.mark.parametrize("view_class", [RichLiveView, PlainLiveView])
+def test_the_other_arms_rep_says_the_sensor_sees_one_arm(view_class):
+    """Alternating curls: the other arm's rep has no velocity because the sensor never saw it, not because the wrist
+    cannot time a curl; the seen rep keeps its bar."""
+    from repsense.core.view import NO_VELOCITY_WORDS, OTHER_ARM_WORDS
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, width=120, color_system=None)
+    config = SetConfig(exercise=Exercise.ALT_CURL)
+    view = view_class(console, "/dev/pts/9", Exercise.ALT_CURL, Placement.WRIST, config)
+    view.link(LinkEvent(LinkEventKind.CONNECTED, 0.0, "/dev/pts/9"))
+    seen = RepEvent(1, 2.0, 3.0, 3.5, 0.62, 0.95, 0.41, 0.0, (RepFlag.VELOCITY_ESTIMATED,))
+    other = RepEvent(2, 3.0, 3.0, 3.5, 0.0, 0.0, 0.0, 0.0, (RepFlag.OTHER_ARM, RepFlag.NO_VELOCITY))
+    view.events([seen, other])
+    if isinstance(view, RichLiveView):
+        view.close()
+    text = buffer.getvalue()
+    assert f"counted, {OTHER_ARM_WORDS}" in text and NO_VELOCITY_WORDS not in text
+    assert "0.62" in text and "0.00" not in text
+
+
 # --- data in the wrong units ------------------------------------------------------------------------------------------
 
 

@@ -20,6 +20,7 @@ from repsense.core.report import (
     SetReport,
     TrendPoint,
     VerticalTrace,
+    rep_remarks,
     report_from_session,
     summary_text,
     trend_points,
@@ -427,3 +428,32 @@ def test_reps_with_no_velocity_are_drawn_and_named_as_such_not_as_added_by_hand(
     assert texts.count("no\nvelocity") == 10 and not any("added" in t for t in texts)
     html = render_html(report, {})
     assert "the wrist cannot time this lift" in html and "added by hand" not in html
+
+
+def test_the_other_arms_reps_are_named_as_such_and_kept_off_the_trace():
+    """Alternating curls: the other arm's reps are counted with no velocity because the sensor never saw them. The
+    table, the summary and the velocity figure say so (not that the wrist cannot time a curl), and the trace, which
+    only shows the sensor's arm, does not number them on top of their seen partners."""
+    from repsense.firmware_bridge.sim_wrist import random_wrist_config, simulate_wrist_set
+
+    config = random_wrist_config(np.random.default_rng(2), "curl", hard=False, alternating=True)
+    sim = simulate_wrist_set(config, 2)
+    session = SetSession(Exercise.ALT_CURL, Placement.WRIST, SetConfig.for_lift(Exercise.ALT_CURL), source="alt")
+    result = replay(sim.samples, session)
+    assert len(result.reps) == len(sim.truth.reps)
+    report = report_from_session(result, trace=vertical_trace(sim.samples, Exercise.ALT_CURL, Placement.WRIST))
+    assert report.lift == "Alternating curl"
+    other = [r for r in report.reps if "other_arm" in r.flags]
+    assert len(other) == len(report.reps) // 2 and all(r.mean_velocity_m_s is None for r in other)
+    assert {rep_remarks(r, report.stop_rep) for r in other} <= {
+        "the other arm's rep: the sensor sees one arm",
+        "the other arm's rep: the sensor sees one arm; after the stop",
+        "the other arm's rep: the sensor sees one arm; the set stopped here",
+    }
+    drawn = figures(report)
+    texts = [t.get_text() for t in drawn["velocity"].axes[0].texts]
+    assert texts.count("other\narm") == len(other) and "no\nvelocity" not in texts
+    numbers = [t.get_text() for t in drawn["trace"].axes[0].texts if t.get_text().isdigit()]
+    assert numbers == [str(r.index) for r in report.reps if "other_arm" not in r.flags]
+    html = render_html(report, {})
+    assert "the other arm&#x27;s rep: the sensor sees one arm" in html and "cannot time" not in html

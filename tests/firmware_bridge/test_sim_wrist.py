@@ -265,3 +265,37 @@ def test_a_written_set_replays_to_the_same_reps(tmp_path: Path) -> None:
     for a, b in zip(replayed, direct, strict=True):
         assert a.index == b.index and [a.t_start_s, a.t_end_s] == pytest.approx([b.t_start_s, b.t_end_s])
         assert a.mean_velocity_m_s == pytest.approx(b.mean_velocity_m_s, rel=1e-3)
+
+
+# --- alternating curls ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("hard", [False, True])
+def test_alternating_curls_hold_the_sensors_arm_still_while_the_other_arm_curls(hard: bool) -> None:
+    config = random_wrist_config(np.random.default_rng(5), WristMotion.CURL, hard=hard, alternating=True)
+    kin = simulate_wrist_motion(config, 5)
+    sim = simulate_wrist_set(config, 5)
+    assert sim.metadata["exercise"] == sim.truth.exercise == "alt_curl" and config.exercise is Exercise.ALT_CURL
+    reps = sim.truth.reps
+    assert len(reps) == 2 * config.n_reps == 2 * len(kin.concentrics) == 2 * len(kin.other_arm)
+    assert [r.index for r in reps] == list(range(1, len(reps) + 1))
+    seen, other = reps[0::2], reps[1::2]
+    for k, (s, o) in enumerate(zip(seen, other, strict=True)):
+        # The other arm repeats the rep after the sensor's arm is down, before the sensor's next one.
+        assert (o.rom_m, o.mean_velocity_m_s, o.peak_velocity_m_s) == (
+            s.rom_m,
+            s.mean_velocity_m_s,
+            s.peak_velocity_m_s,
+        )
+        assert o.t_end_s - o.t_start_s == pytest.approx(s.t_end_s - s.t_start_s)
+        assert o.t_start_s > s.t_end_s and (k + 1 == len(seen) or o.t_end_s < seen[k + 1].t_start_s)
+        # Meanwhile the sensor's wrist hangs still: body sway only.
+        o0, o1 = kin.other_arm[k]
+        assert np.ptp(kin.pos_m[o0 : o1 + 1, 2]) < 0.03
+        assert s.rom_m > 0.25
+
+
+def test_only_curls_alternate() -> None:
+    with pytest.raises(ConfigError, match="only curls"):
+        WristSimConfig(WristMotion.RAISE, alternating=True)
+    assert WristSimConfig().exercise is Exercise.CURL

@@ -62,8 +62,9 @@ def test_double_integrated_acceleration_gives_the_truth_rom(exercise: Exercise) 
     config = SimConfig(exercise, 6, **BUSY_MOTION)
     motion = simulate_motion(config, 3)
     truth = simulate_set(config, 3).truth
-    assert len(truth.reps) == len(motion.reps) == 6
-    for rep, span in zip(truth.reps, motion.reps, strict=True):
+    seen = truth.reps[::2] if exercise.alternating else truth.reps  # the other arm's are not in the motion
+    assert len(seen) == len(motion.reps) == 6
+    for rep, span in zip(seen, motion.reps, strict=True):
         c0, c1 = span.concentric
         vel = cumulative_trapezoid(motion.acc_m_s2[c0 : c1 + 1, 2], dx=DT_S, initial=0.0)
         rise = cumulative_trapezoid(vel, dx=DT_S, initial=0.0)[-1]
@@ -71,6 +72,22 @@ def test_double_integrated_acceleration_gives_the_truth_rom(exercise: Exercise) 
         assert rep.mean_velocity_m_s == pytest.approx(rep.rom_m / (rep.t_end_s - rep.t_start_s), rel=1e-12)
         assert rep.peak_velocity_m_s > rep.mean_velocity_m_s > 0
         assert vel[-1] == pytest.approx(0.0, abs=0.01)  # lockout: the bar has stopped
+
+
+def test_alternating_curls_have_the_other_arms_reps_in_the_truth_and_not_in_the_motion() -> None:
+    """The sensor on one dumbbell: after each of its reps it hangs still for as long as the rep took, while the other
+    arm does the same rep."""
+    config = SimConfig(Exercise.ALT_CURL, 5, **BUSY_MOTION)
+    motion = simulate_motion(config, 3)
+    truth = simulate_set(config, 3).truth
+    assert truth.exercise == "alt_curl" and len(truth.reps) == 2 * len(motion.reps) == 2 * len(motion.other_arm) == 10
+    assert [r.index for r in truth.reps] == list(range(1, 11))
+    for seen, other, span in zip(truth.reps[0::2], truth.reps[1::2], motion.other_arm, strict=True):
+        assert dataclasses.replace(other, index=seen.index, t_start_s=seen.t_start_s, t_end_s=seen.t_end_s) == seen
+        assert other.t_start_s >= seen.t_end_s
+        assert other.t_end_s - other.t_start_s == pytest.approx(seen.t_end_s - seen.t_start_s)
+        assert np.ptp(motion.pos_m[span.window[0] : span.window[1] + 1, 2]) < 0.02  # the sensor's arm hangs still
+    assert simulate_motion(SimConfig(Exercise.CURL, 5), 3).other_arm == []
 
 
 @pytest.mark.parametrize("exercise", list(Exercise))

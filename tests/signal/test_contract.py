@@ -250,7 +250,7 @@ def test_vertical_filter_starts_from_the_first_sample_that_reads_anything(squat_
         assert np.allclose(np.linalg.norm(up[10:], axis=1), 1.0, atol=0.05)
 
 
-@pytest.mark.parametrize("exercise", [Exercise.CURL, Exercise.SQUAT])
+@pytest.mark.parametrize("exercise", [Exercise.CURL, Exercise.ALT_CURL, Exercise.SQUAT])
 def test_an_event_is_never_dated_before_the_sample_that_brought_it(exercise):
     """``detected_at_s`` is the time of the last sample consumed when the event came out. On the wrist the glitch
     filter holds each sample until two more have come, so a gap is noticed that much later than the sample after

@@ -68,7 +68,7 @@ def test_barbell_lifts_keep_the_vertical_counter_and_accessories_get_the_periodi
     for exercise in Exercise:
         pipeline = RepPipeline(PipelineConfig.for_lift(exercise, Placement.WRIST))
         uses_periodic = pipeline._periodic is not None
-        assert uses_periodic == (exercise in (Exercise.CURL, Exercise.OTHER)), exercise
+        assert uses_periodic == (exercise in (Exercise.CURL, Exercise.ALT_CURL, Exercise.OTHER)), exercise
         assert (pipeline._wrist is not None) != uses_periodic
 
 
