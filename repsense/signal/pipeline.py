@@ -6,15 +6,18 @@ each block completed. ``flush()`` ends the stream. After a gap in the samples, t
 across it is followed by an ``UnseenRepsEvent`` when reps were made in the gap (``repsense.signal.unseen``).
 
 Alternating lifts (``alt_curl``: left, right, left, ...) are counted as their one-arm lift is, and the sensor sees
-only the arm it is on. So every rep it sees stands for two: the seen rep, with its own velocity and flags, and
-right after it the other arm's rep (flags ``other_arm`` and ``no_velocity``: times at the seen rep's lockout, no
-velocity, range or loss), the indexes running 1, 2, 3, ... with the seen reps on the odd ones. This happens here,
-once, so that live sessions and replays share it. The pair is emitted together because that is simple and
-predictable: the count always moves by two, at the moment the seen arm locks out, and nothing waits for a rep
-nobody can see. The price is that the count runs ahead of the other arm: a fixed set of N reps reaches N when the
-seen arm does its N/2-th rep, and its cue comes while the other arm is still doing its last one. (The other arm
-may also stop short of its partner's count: that is not seen either.) Velocity loss is the counters' own, on seen
-reps only, and a gap's hidden reps are reckoned on the seen arm's rhythm and doubled.
+only the arm it is on. So every rep it sees stands for two: the other arm's rep (flags ``other_arm`` and
+``no_velocity``: times at the start of the seen rep's concentric, no velocity, range or loss), then the seen rep,
+with its own velocity and flags; the indexes run 1, 2, 3, ... with the seen reps on the even ones. This happens
+here, once, so that live sessions and replays share it. The pair is emitted together because that is simple and
+predictable: the count always moves by two, when the seen arm locks out, and nothing waits for a rep nobody can
+see. The other arm's rep comes first so that a stop, which only a seen rep's velocity can trigger, ends the set
+on a whole pair: an AMRAP set stopped on the seen arm's slowing rep has both arms' reps in it (with the other
+arm's after it, its last rep fell outside the set). Which arm really began is not known, and the count runs
+ahead of the other arm: a fixed set of N reps reaches N when the seen arm does its N/2-th rep, and its cue comes
+while the other arm may still do its last one. (The other arm may also stop short of its partner's count: that is
+not seen either.) Velocity loss is the counters' own, on seen reps only, and a gap's hidden reps are reckoned on
+the seen arm's rhythm and doubled.
 """
 
 from __future__ import annotations
@@ -219,8 +222,8 @@ class RepPipeline:
         return done + self._with_unseen(self._both_arms(events))
 
     def _both_arms(self, events: list[PipelineEvent]) -> list[PipelineEvent]:
-        """On an alternating lift, each rep the counter saw followed by the other arm's (see the module's docstring);
-        on any other lift, ``events`` as they are."""
+        """On an alternating lift, each rep the counter saw after the other arm's (see the module's docstring); on
+        any other lift, ``events`` as they are."""
         if not self.config.exercise.alternating:
             return events
         out: list[PipelineEvent] = []
@@ -228,11 +231,10 @@ class RepPipeline:
             if not isinstance(event, RepEvent):
                 out.append(event)
                 continue
-            seen = replace(event, index=self._reps_out + 1)
             other = RepEvent(
-                index=self._reps_out + 2,
-                t_start_s=event.t_end_s,
-                t_end_s=event.t_end_s,
+                index=self._reps_out + 1,
+                t_start_s=event.t_start_s,
+                t_end_s=event.t_start_s,
                 detected_at_s=event.detected_at_s,
                 mean_velocity_m_s=0.0,
                 peak_velocity_m_s=0.0,
@@ -240,22 +242,23 @@ class RepPipeline:
                 velocity_loss=0.0,
                 flags=(RepFlag.OTHER_ARM, RepFlag.NO_VELOCITY),
             )
+            seen = replace(event, index=self._reps_out + 2)
             self._reps_out += 2
-            out.extend((seen, other))
+            out.extend((other, seen))
         return out
 
     def _with_unseen(self, events: list[PipelineEvent]) -> list[PipelineEvent]:
         """``events``, each followed by what the rhythm says about reps hidden in a gap before it.
 
-        On an alternating lift the rhythm is the seen arm's: the estimator sees each pair once, as its other-arm
-        rep (which has the seen rep's times), so that what it says follows the pair; each seen rep it finds
-        missing hid two reps, a rep every half of its period.
+        On an alternating lift the rhythm is the seen arm's: the estimator sees each pair once, as its seen rep
+        (the pair's second), so that what it says follows the pair; each seen rep it finds missing hid two reps,
+        a rep every half of its period.
         """
         alternating = self.config.exercise.alternating
         out: list[PipelineEvent] = []
         for event in events:
             out.append(event)
-            if alternating and isinstance(event, RepEvent) and RepFlag.OTHER_ARM not in event.flags:
+            if alternating and isinstance(event, RepEvent) and RepFlag.OTHER_ARM in event.flags:
                 continue
             for unseen in self._unseen.see(event):
                 out.append(

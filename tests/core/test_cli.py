@@ -265,7 +265,7 @@ def test_a_rep_measured_across_lost_samples_shows_no_velocity_loss_and_says_why(
 
 
 def test_replay_of_alternating_curls_counts_both_arms(tmp_path, capsys):
-    """A watch on one wrist during alternating curls: ``--exercise alt_curl`` counts the other arm's rep after each
+    """A watch on one wrist during alternating curls: ``--exercise alt_curl`` counts the other arm's rep before each
     seen one, and says which is which."""
     import numpy as np
 
@@ -281,10 +281,10 @@ def test_replay_of_alternating_curls_counts_both_arms(tmp_path, capsys):
     result = json.loads(capsys.readouterr().out)
     assert result["exercise"] == "alt_curl" and result["summary"]["reps"] == true_reps == 2 * config.n_reps
     flags = [r["flags"] for r in result["reps"]]
-    assert flags[1::2] == [["other_arm", "no_velocity"]] * config.n_reps
-    assert all("other_arm" not in f for f in flags[0::2])
-    assert all(r["mean_velocity"] is None for r in result["reps"][1::2])
-    assert all(r["mean_velocity"] > 0.1 for r in result["reps"][0::2])
+    assert flags[0::2] == [["other_arm", "no_velocity"]] * config.n_reps
+    assert all("other_arm" not in f for f in flags[1::2])
+    assert all(r["mean_velocity"] is None for r in result["reps"][0::2])
+    assert all(r["mean_velocity"] > 0.1 for r in result["reps"][1::2])
     assert main(["replay", str(path), "--exercise", "alt_curl", "--reps", "6"]) == 0
     out = capsys.readouterr().out
     assert out.count(OTHER_ARM_WORDS) == config.n_reps and NO_VELOCITY_WORDS not in out

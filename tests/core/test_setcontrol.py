@@ -144,23 +144,25 @@ OTHER_ARM = (RepFlag.OTHER_ARM, RepFlag.NO_VELOCITY)
 
 
 def feed_alternating(controller: SetController, mcvs: list[float], *flags: RepFlag):
-    """Alternating curls: each seen rep (velocity loss against the seen reps) and the other arm's rep after it."""
+    """Alternating curls as the pipeline gives them: the other arm's rep, then each seen rep (velocity loss against
+    the seen reps)."""
     best, ends = 0.0, []
     for k, mcv in enumerate(mcvs):
         best = max(best, mcv)
-        seen = rep(2 * k + 1, mcv, best, flags=flags)
-        other = RepEvent(2 * k + 2, seen.t_end_s, seen.t_end_s, seen.detected_at_s, 0.0, 0.0, 0.0, 0.0, OTHER_ARM)
-        ends += [e for e in (controller.feed(seen), controller.feed(other)) if e is not None]
+        seen = rep(2 * k + 2, mcv, best, flags=flags)
+        other = RepEvent(2 * k + 1, seen.t_start_s, seen.t_start_s, seen.detected_at_s, 0.0, 0.0, 0.0, 0.0, OTHER_ARM)
+        ends += [e for e in (controller.feed(other), controller.feed(seen)) if e is not None]
     return ends
 
 
 @pytest.mark.parametrize("confirm", [1, 2])
 def test_the_other_arms_rep_neither_ends_an_amrap_set_nor_breaks_a_streak(confirm):
     """The other arm's rep has no velocity and no range, and a loss of 0: it ends no set (not as a 100 % loss, not as
-    a short rep) and does not break the seen arm's run of slow reps (seen reps 3 and 4 lost 22.5 and 25 %)."""
+    a short rep) and does not break the seen arm's run of slow reps (seen reps 3 and 4 lost 22.5 and 25 %). The set
+    ends on a whole pair: the other arm's rep of the stop is in the set."""
     c = SetController(SetConfig.for_lift(Exercise.ALT_CURL, confirm=confirm))
     ends = feed_alternating(c, [0.80, 0.78, 0.62, 0.60])
-    assert [(e.rep, e.reason) for e in ends] == [(5 if confirm == 1 else 7, StopReason.VELOCITY_LOSS)]
+    assert [(e.rep, e.reason) for e in ends] == [(6 if confirm == 1 else 8, StopReason.VELOCITY_LOSS)]
     calm = SetController(SetConfig.for_lift(Exercise.ALT_CURL))
     assert feed_alternating(calm, [0.80, 0.79, 0.80, 0.78, 0.77], RepFlag.VELOCITY_ESTIMATED) == []
     assert calm.rep_count == 10 and calm.phase == SetPhase.LIFTING

@@ -41,20 +41,20 @@ def wrist_set() -> SimulatedSet:
 
 
 @pytest.mark.parametrize("placement", [Placement.WRIST, Placement.BAR])
-def test_each_seen_rep_is_followed_by_the_other_arms(placement):
-    """The seen reps are the curl's, renumbered on the odd indexes, with their own velocities, flags and velocity
-    loss (the counter's, over seen reps only); each is followed by the other arm's rep, counted and not measured."""
+def test_each_seen_rep_comes_after_the_other_arms(placement):
+    """The seen reps are the curl's, renumbered on the even indexes, with their own velocities, flags and velocity
+    loss (the counter's, over seen reps only); before each, the other arm's rep, counted and not measured."""
     sim = wrist_alt_curls(3) if placement is Placement.WRIST else bar_alt_curls(3)
     curl = reps_of(RepPipeline(PipelineConfig.for_lift(Exercise.CURL, placement)).run(sim.samples))
     alt = reps_of(RepPipeline(PipelineConfig.for_lift(Exercise.ALT_CURL, placement)).run(sim.samples))
     assert len(curl) >= 5 and len(alt) == 2 * len(curl) == len(sim.truth.reps)
     assert [r.index for r in alt] == list(range(1, len(alt) + 1))
-    seen, other = alt[0::2], alt[1::2]
-    assert seen == [dataclasses.replace(r, index=2 * r.index - 1) for r in curl]
+    other, seen = alt[0::2], alt[1::2]
+    assert seen == [dataclasses.replace(r, index=2 * r.index) for r in curl]
     for s, o in zip(seen, other, strict=True):
         assert RepFlag.OTHER_ARM not in s.flags and s.has_velocity
         assert o.flags == OTHER_ARM_FLAGS and not o.has_velocity and not o.velocity_trusted
-        assert o.t_start_s == o.t_end_s == s.t_end_s and o.detected_at_s == s.detected_at_s
+        assert o.t_start_s == o.t_end_s == s.t_start_s and o.detected_at_s == s.detected_at_s
         assert (o.mean_velocity_m_s, o.peak_velocity_m_s, o.rom_m, o.velocity_loss) == (0.0, 0.0, 0.0, 0.0)
         assert o.to_dict()["mean_velocity"] is None and o.to_dict()["flags"] == ["other_arm", "no_velocity"]
     # Velocity loss against the best seen rep so far: the other arm's zeros never enter it.
@@ -93,7 +93,7 @@ def test_the_reps_a_gap_hid_are_reckoned_on_the_seen_arms_rhythm_and_doubled():
     assert both.period_s == pytest.approx(one_arm.period_s / 2)
     assert len(reps_of(alt)) + both.reps == len(sim.truth.reps)
     said = alt.index(both)
-    assert RepFlag.OTHER_ARM in alt[said - 1].flags and RepFlag.OTHER_ARM not in alt[said - 2].flags
+    assert RepFlag.OTHER_ARM not in alt[said - 1].flags and RepFlag.OTHER_ARM in alt[said - 2].flags
     assert sum(isinstance(e, GapEvent) for e in alt) == 1
 
 
