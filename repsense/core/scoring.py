@@ -1,8 +1,9 @@
 """Scoring detected reps against a truth file: how accuracy figures in the README are measured.
 
 A truth rep and a detected rep match when their lockout times are within ``match_window_s``; matching is
-one-to-one and greedy in time order, and of two detected reps as near, one with a velocity is taken first (the other
-arm's rep of an alternating lift has its seen partner's lockout time and no velocity). Figures per set:
+one-to-one and greedy in time order, and of two detected reps as near, one with a velocity is taken first (so that
+a rep counted but not measured, such as the other arm's rep of an alternating lift, never takes a measured rep's
+truth). Figures per set:
 
 - ``count_error``: detected reps minus true reps (visible reps only, when the truth marks some invisible);
 - ``mcv_errors``: detected minus true mean concentric velocity for matched reps that have one;
