@@ -7,7 +7,8 @@ shuffled (``--seed``) and the key from id to set goes to ``key.json`` in ``--out
 afterwards, not for the person counting.
 
 The counts in ``bench/handcount.csv`` came from these pages: ebbelaar's 57 sets (seed 7, 6 a page) and 60 of muvr's
-240 whole files (seed 11), counted by a helper who was told to open nothing but the pages. Run by hand:
+240 whole files (seed 11), counted twice, by two helpers each told to open nothing but the pages (and so neither
+saw the other's counts). Run by hand:
 ``python bench/handcount_pages.py ebbelaar --out /tmp/pages``. The data lives outside the repo (see
 ``bench/realdata.py``); the pages stay outside it too.
 """
