@@ -432,8 +432,9 @@ def test_reps_with_no_velocity_are_drawn_and_named_as_such_not_as_added_by_hand(
 
 def test_the_other_arms_reps_are_named_as_such_and_kept_off_the_trace():
     """Alternating curls: the other arm's reps are counted with no velocity because the sensor never saw them. The
-    table, the summary and the velocity figure say so (not that the wrist cannot time a curl), and the trace, which
-    only shows the sensor's arm, does not number them on top of their seen partners."""
+    table, the summary and the velocity figure say so (not that the wrist cannot time a curl, which they say of the
+    seen arm's reps), and the trace, which only shows the sensor's arm, does not number them on top of their seen
+    partners."""
     from repsense.firmware_bridge.sim_wrist import random_wrist_config, simulate_wrist_set
 
     config = random_wrist_config(np.random.default_rng(2), "curl", hard=False, alternating=True)
@@ -452,8 +453,8 @@ def test_the_other_arms_reps_are_named_as_such_and_kept_off_the_trace():
     }
     drawn = figures(report)
     texts = [t.get_text() for t in drawn["velocity"].axes[0].texts]
-    assert texts.count("other\narm") == len(other) and "no\nvelocity" not in texts
+    assert texts.count("other\narm") == len(other) == texts.count("no\nvelocity")  # the seen arm's: not timed
     numbers = [t.get_text() for t in drawn["trace"].axes[0].texts if t.get_text().isdigit()]
     assert numbers == [str(r.index) for r in report.reps if "other_arm" not in r.flags]
     html = render_html(report, {})
-    assert "the other arm&#x27;s rep: the sensor sees one arm" in html and "cannot time" not in html
+    assert html.count("the other arm&#x27;s rep: the sensor sees one arm") >= len(other)
