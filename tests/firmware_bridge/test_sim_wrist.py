@@ -112,7 +112,7 @@ def test_gyro_is_the_finite_difference_rotation_rate(motion: WristMotion, seed: 
     finite = np.rad2deg(Rotation.from_matrix(step).as_rotvec()) / DT_S
     midpoint = 0.5 * (w_dps[:-1] + w_dps[1:])
     assert np.max(np.abs(finite - midpoint)) < 0.01
-    assert np.max(np.abs(w_dps)) > 20.0  # it does turn
+    assert np.max(np.abs(w_dps)) > 10.0  # it does turn (a dumbbell press, the least, turns 19-25 deg/s at most)
 
 
 @pytest.mark.parametrize("motion", list(WristMotion))
