@@ -76,7 +76,7 @@ class PeriodicConfig:
     harmonic_ratio: float = 0.85
     min_periodicity: float = 0.3
     min_amplitude_g: float = 0.05  # std of the projection: a wrist held still, breathing, moves less
-    peak_spacing: float = 0.55
+    peak_spacing: float = 0.7  # 0.55 let a set-up move a fraction of a period from a rep count (docs/pipeline.md)
     prominence: float = 0.4  # of the 5th-95th percentile range of the projection
     confirm: float = 0.3
     isolation: float = 1.6
