@@ -21,15 +21,16 @@ not seen either.) A gap's hidden reps are reckoned on the seen arm's rhythm and 
 On the wrist the seen reps are not timed either (``no_velocity``): the sensor's arm rests while the other arm
 curls, and the curl counter's estimate does not survive that. On 40 hard simulated sets it read the first seen rep
 at 1.84 times the others (median; 0.96 for one-arm curls), and an AMRAP set of alternating curls stopped on
-velocity loss too early or for nothing in 34 of 60 (9 for one-arm curls). So such a set ends at its target, or when the
-reps stop. On the bar path (the sensor on one dumbbell) the seen reps keep their velocity, and velocity loss is
-the segmenter's own, over seen reps only.
+velocity loss too early or for nothing in 34 of 60 (9 for one-arm curls). So such a set ends at its target, or
+when the reps stop. On the bar path (the sensor on one dumbbell) the seen reps keep their velocity, and velocity
+loss is the segmenter's own, over seen reps only.
 """
 
 from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -240,27 +241,12 @@ class RepPipeline:
             if not isinstance(event, RepEvent):
                 out.append(event)
                 continue
-            other = RepEvent(
-                index=self._reps_out + 1,
-                t_start_s=event.t_start_s,
-                t_end_s=event.t_start_s,
-                detected_at_s=event.detected_at_s,
-                mean_velocity_m_s=0.0,
-                peak_velocity_m_s=0.0,
-                rom_m=0.0,
-                velocity_loss=0.0,
-                flags=(RepFlag.OTHER_ARM, RepFlag.NO_VELOCITY),
+            other = _untimed(
+                event, index=self._reps_out + 1, t_end_s=event.t_start_s, flags=(RepFlag.OTHER_ARM, RepFlag.NO_VELOCITY)
             )
             seen = replace(event, index=self._reps_out + 2)
             if self.config.placement == Placement.WRIST:
-                seen = replace(
-                    seen,
-                    mean_velocity_m_s=0.0,
-                    peak_velocity_m_s=0.0,
-                    rom_m=0.0,
-                    velocity_loss=0.0,
-                    flags=(*(f for f in event.flags if f not in UNTIMED), RepFlag.NO_VELOCITY),
-                )
+                seen = _untimed(seen, flags=(*(f for f in event.flags if f not in UNTIMED), RepFlag.NO_VELOCITY))
             self._reps_out += 2
             out.extend((other, seen))
         return out
@@ -292,6 +278,11 @@ class RepPipeline:
         clone = RepPipeline.__new__(RepPipeline)
         clone.__dict__.update({k: copy.deepcopy(v, memo) for k, v in self.__dict__.items()})
         return clone
+
+
+def _untimed(rep: RepEvent, **changes: Any) -> RepEvent:
+    """``rep`` counted but not measured: no velocity, range or loss."""
+    return replace(rep, mean_velocity_m_s=0.0, peak_velocity_m_s=0.0, rom_m=0.0, velocity_loss=0.0, **changes)
 
 
 def with_segmenter(config: PipelineConfig, **changes: object) -> PipelineConfig:
