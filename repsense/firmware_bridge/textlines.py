@@ -22,7 +22,9 @@ a gap), a line that follows on from the lines before refutes it, and the held li
 (``stats.time_jumps``). So one bad time never becomes the clock, at the cost of one line of latency after a jump.
 A device time that goes backwards drops the line (``stats.time_backwards``); three lines in a row that are more
 than ``jump_s`` behind and increase among themselves mean the device restarted (``stats.restarts``). A line a
-little behind (after a line whose time was a little ahead) is only dropped: it cannot be a restart. An integer
+little behind (after a line whose time was a little ahead) is only dropped: it cannot be a restart. Nor can lines
+that follow on from the time before a confirmed jump: two lines corrupted alike confirmed a jump that was none,
+and the lines after them are dropped until the clock catches up, rather than shifting every later line. An integer
 ms/us counter that wraps (``millis()``/``micros()`` as u32, or printed signed) is unwrapped. Device time is
 mapped onto the host clock with ``ClockMapper`` when arrival times are given. Without a time column, the lines of
 one chunk are spread evenly since the previous chunk's arrival, or, with ``rate_hz``, stamped from the line count
@@ -242,6 +244,9 @@ class TextLineDecoder:
         self._backwards: list[float] = []
         self._steps: deque[float] = deque(maxlen=_STEP_HISTORY)
         self._held: list[_Timed] = []
+        # The device time before the last confirmed jump, until a line follows on from the jump: lines behind the
+        # jump but after this are the old timeline going on (the jump's lines were corrupted alike), not a restart.
+        self._before_jump_s: float | None = None
         self._line_index = 0
         self._last_arrival_s: float | None = None
         self._last_t_s: float | None = None
@@ -471,6 +476,7 @@ class TextLineDecoder:
                 if len(self._held) < _CONFIRM_LINES:
                     return []
                 held, self._held = self._held, []
+                self._before_jump_s = self._last_dev_s
                 return [taken for h in held if (taken := self._take(h)) is not None]
             # It does not follow on from the jump: the jump was a corrupted time.
             self.stats.time_jumps += len(self._held)
@@ -491,6 +497,8 @@ class TextLineDecoder:
         dev_s = line.dev_s
         if self._last_dev_s is not None and dev_s <= self._last_dev_s:
             far = dev_s < self._last_dev_s - self.jump_s()
+            if self._before_jump_s is not None and dev_s > self._before_jump_s:
+                far = False  # the timeline from before a jump that was no pause: only dropped, until it catches up
             if far and value is not None:
                 self._backwards.append(value)
                 del self._backwards[:-_RESTART_LINES]
@@ -515,6 +523,8 @@ class TextLineDecoder:
             self.clock.restart()
         else:
             self._backwards.clear()
+            if value is not None:  # a line of its own follows on: the jump, if any, is behind us
+                self._before_jump_s = None
         if self._last_dev_s is not None:
             self._last_step_s = dev_s - self._last_dev_s
             self._steps.append(self._last_step_s)

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from repsense.errors import ConfigError
@@ -366,6 +366,7 @@ def test_a_jump_no_line_confirms_is_dropped_at_the_end() -> None:
 
 @settings(max_examples=150, deadline=None)
 @given(hits=st.lists(st.tuples(st.integers(10, 299), st.integers(0, 3), st.sampled_from("0123456789-.")), max_size=4))
+@example(hits=[(100, 1, "1"), (101, 1, "1")])  # two lines 90 ms ahead confirm each other: no restart follows
 def test_no_corrupted_time_character_moves_the_lines_around_it(hits: list[tuple[int, int, str]]) -> None:
     lines = _numbered(300)
     for line, position, char in hits:
