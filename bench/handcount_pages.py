@@ -8,7 +8,8 @@ afterwards, not for the person counting.
 
 The counts in ``bench/handcount.csv`` came from these pages: ebbelaar's 57 sets (seed 7, 6 a page) and 60 of muvr's
 240 whole files (seed 11), counted twice, by two helpers each told to open nothing but the pages (and so neither
-saw the other's counts). Run by hand:
+saw the other's counts). Batch 2 is the next 60 of muvr's shuffle (``--skip 60``, ids M61-M120), counted later by
+two more helpers in the same way. Run by hand:
 ``python bench/handcount_pages.py ebbelaar --out /tmp/pages``. The data lives outside the repo (see
 ``bench/realdata.py``); the pages stay outside it too.
 """
@@ -59,6 +60,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, required=True, help="folder for the pages and key.json (outside the repo)")
     ap.add_argument("--seed", type=int, help="shuffle seed (ebbelaar 7, muvr 11 made bench/handcount.csv)")
     ap.add_argument("--sets", type=int, help="how many sets (muvr: 60 of the whole files)")
+    ap.add_argument("--skip", type=int, default=0, help="start this far into the shuffle, for a further batch")
     args = ap.parse_args()
     if args.dataset == "ebbelaar":
         sets, prefix, seed = list(ebbelaar_sets(realdata_root())), "S", 7 if args.seed is None else args.seed
@@ -67,13 +69,15 @@ def main() -> None:
         prefix, seed = "M", 11 if args.seed is None else args.seed
     random.Random(seed).shuffle(sets)
     if args.sets is not None or args.dataset == "muvr":
-        sets = sets[: args.sets or 60]
+        sets = sets[args.skip : args.skip + (args.sets or 60)]
+    else:
+        sets = sets[args.skip :]
     args.out.mkdir(parents=True, exist_ok=True)
     key = {}
     for first in range(0, len(sets), PER_PAGE):
         page = sets[first : first + PER_PAGE]
         fig, axes = plt.subplots(len(page), 1, figsize=(18, 3.0 * len(page)), squeeze=False)
-        for k, (ax, real) in enumerate(zip(axes[:, 0], page, strict=True), start=first + 1):
+        for k, (ax, real) in enumerate(zip(axes[:, 0], page, strict=True), start=args.skip + first + 1):
             sid = f"{prefix}{k:02d}"
             key[sid] = real.name
             panel(ax, real, f"{sid}  exercise: {real.metadata.get('raw_exercise', real.exercise)}")

@@ -116,16 +116,26 @@ def ebbelaar_sets(
         yield RealSet(f"{EBBELAAR}/{label}@{parts['start']}", exercise, true_reps, recording.samples, metadata)
 
 
+#: muvr's free-weight versions of repsense's barbell lifts, as a lifter would pick them from the list: the dumbbell
+#: bench press, the overhead press with a barbell or dumbbells, the one-arm dumbbell row. Machine and cable versions
+#: (``angle-chest-press``, ``leverage-high-row``, the pulldowns) and the rear-delt ``deltoid-row`` guide the hands
+#: along another path: they stay ``other``.
+MUVR_BARBELL_LIFTS = {
+    "dumbbell-chest-press": "bench",
+    "barbell-press": "ohp",
+    "dumbbell-press": "ohp",
+    "dumbbell-row": "row",
+}
+
+
 def muvr_exercise(raw: str) -> str:
     """repsense's name for a muvr exercise: alternating dumbbell curls are alt_curl, the other curls curl, the
-    barbell (overhead) press is ohp, the rest other."""
+    free-weight presses and rows those of ``MUVR_BARBELL_LIFTS``, the rest other."""
     if raw == "alt-dumbbell-biceps-curl":
         return "alt_curl"
     if raw.endswith("biceps-curl"):
         return "curl"
-    if raw == "barbell-press":
-        return "ohp"
-    return "other"
+    return MUVR_BARBELL_LIFTS.get(raw, "other")
 
 
 def muvr_spliced(n_samples: int) -> bool:

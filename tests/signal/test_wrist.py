@@ -14,7 +14,7 @@ from scipy.spatial.transform import Rotation
 from repsense.events import Exercise, GapEvent, Placement, RepEvent, RepFlag, UnseenRepsEvent
 from repsense.firmware_bridge.simulator import random_config, simulate_set
 from repsense.samples import SampleBlock
-from repsense.signal.pipeline import PipelineConfig, RepPipeline
+from repsense.signal.pipeline import BARBELL_LIFTS, PipelineConfig, RepPipeline
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -192,21 +192,40 @@ def test_real_pebble_gym_sets_do_not_regress():
     sets = list(realdata.muvr_sets(root))
     errors = np.array([len(wrist_reps(Exercise(s.exercise), s.samples)) - s.true_reps for s in sets])
     assert len(errors) == 284
-    assert np.mean(errors == 0) >= 0.30
-    assert np.mean(np.abs(errors) <= 1) >= 0.60
+    assert np.mean(errors == 0) >= 0.33
+    assert np.mean(np.abs(errors) <= 1) >= 0.64
     whole = np.array([s.metadata["spliced"] == "no" for s in sets])
     assert whole.sum() == 240
-    assert np.mean(errors[whole] == 0) >= 0.36
-    assert np.mean(np.abs(errors[whole]) <= 1) >= 0.72
+    assert np.mean(errors[whole] == 0) >= 0.39
+    assert np.mean(np.abs(errors[whole]) <= 1) >= 0.76
+
+
+def test_muvr_lifts_are_named_as_a_lifter_would_pick_them_from_the_list():
+    """A dumbbell bench press is a bench press and a one-arm dumbbell row a row: the vertical counter. A machine
+    press, a machine row or a rear-delt row guides the hands along another path, and stays ``other``."""
+    named = {raw: realdata.muvr_exercise(raw) for raw in realdata.MUVR_BARBELL_LIFTS}
+    assert named == {
+        "dumbbell-chest-press": "bench",
+        "barbell-press": "ohp",
+        "dumbbell-press": "ohp",
+        "dumbbell-row": "row",
+    }
+    assert all(Exercise(name) in BARBELL_LIFTS for name in named.values())
+    for raw in ("angle-chest-press", "leverage-high-row", "deltoid-row", "lat-pulldown-straight", "dumbbell-chest-fly"):
+        assert realdata.muvr_exercise(raw) == "other"
+    assert realdata.muvr_exercise("alt-dumbbell-biceps-curl") == "alt_curl"
+    assert realdata.muvr_exercise("rope-biceps-curl") == "curl"
 
 
 @pytest.mark.realdata
 @pytest.mark.slow
 def test_two_blind_hand_counts_name_real_sets_and_the_counters_agree_with_them():
-    """bench/handcount.csv: two people's counts of the reps visible in 57 ebbelaar and 60 muvr sets, each made
-    without the labels, the counters' output or the other's count. Every row names a set the loaders give; where
-    the two agree, the counters give their count far more often than the labels do (bench_realdata.py reports the
-    figures: 98 and 56 % against 83 and 41 %)."""
+    """bench/handcount.csv: two people's counts of the reps visible in 57 ebbelaar and 60 muvr sets (batch 1),
+    and two other people's in 60 more muvr sets (batch 2, held out), each made without the labels, the counters'
+    output or the other's count. Every row names a set the loaders give. Where the two agree, the counters give
+    their count far more often than the labels do in batch 1 (bench_realdata.py reports the figures: 98 and 70 %
+    against 83 and 41 %); in batch 2, where they agree and were not both unsure, at least as often (67 against
+    62 %)."""
     import bench_realdata  # bench/, like realdata
 
     realdata, root = _realdata()
@@ -215,13 +234,24 @@ def test_two_blind_hand_counts_name_real_sets_and_the_counters_agree_with_them()
     sets = {s.name: s for s in [*realdata.ebbelaar_sets(root), *realdata.muvr_sets(root)] if s.name in hand}
     assert sorted(sets) == sorted(hand)
     assert sum(name.startswith(realdata.EBBELAAR) for name in sets) == 57
-    for dataset, counter_floor in ((realdata.EBBELAAR, 0.9), (realdata.MUVR, 0.5)):
-        agreed = [s for name, s in sets.items() if name.startswith(dataset) and hand[name].consensus is not None]
+    assert sum(count.batch == 2 for count in hand.values()) == 60
+    for dataset, batch, counter_floor, margin in (
+        (realdata.EBBELAAR, 1, 0.9, 0.1),
+        (realdata.MUVR, 1, 0.65, 0.1),
+        (realdata.MUVR, 2, 0.6, 0.0),
+    ):
+        agreed = [
+            s
+            for name, s in sets.items()
+            if name.startswith(dataset) and hand[name].batch == batch and hand[name].consensus is not None
+        ]
+        if batch == 2:
+            agreed = [s for s in agreed if hand[s.name].sure]
         both = np.array([hand[s.name].consensus for s in agreed])
         counted = np.array([len(wrist_reps(Exercise(s.exercise), s.samples)) for s in agreed])
         labels = np.array([s.true_reps for s in agreed])
-        assert np.mean(counted == both) >= counter_floor, dataset
-        assert np.mean(labels == both) < np.mean(counted == both) - 0.1, dataset
+        assert np.mean(counted == both) >= counter_floor, (dataset, batch)
+        assert np.mean(labels == both) <= np.mean(counted == both) - margin, (dataset, batch)
 
 
 @pytest.mark.realdata
