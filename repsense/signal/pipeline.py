@@ -208,7 +208,7 @@ class RepPipeline:
             gyro = item.x[:, 3:6] if self._has_gyro else None
             s, s_smooth, up = self._vertical.feed(item.x[:, 0:3], gyro)
             if self._wrist is not None:
-                events.extend(self._wrist.feed(item.t_s, s, item.enabled_at_s))
+                events.extend(self._wrist.feed(item.t_s, s, item.enabled_at_s, up))
             elif self._periodic is not None:
                 events.extend(self._periodic.feed(item.t_s, item.x[:, 0:3], s, item.enabled_at_s))
             else:

@@ -43,6 +43,15 @@ counts only once the wrist has come down again by 35 % of it: the next rep's des
 - Not for RDLs: they are often racked at the top, where nothing comes down after the last rep. So an RDL set put
   down, with the wrist still after it, still counts one more (30 of 30 simulated).
 
+A rep begins and ends with the wrist in the same attitude; lying back on a bench, sitting up after the set or
+bringing dumbbells up to the shoulders turns it over. So a rise through which "up" in the sensor frame turns more
+than ``max_turn_deg`` (90) is a change of posture, not a rep, and sets no reference either. Of the 387 rises of 12
+cm or more on ebbelaar's barbell sets, none turned more than 29 degrees; on muvr_wrist's free-weight presses and
+rows, 9 of 376 turned more than 60 and 8 more than 90, the first or last "rep" of a dumbbell bench press or the
+second of a dumbbell shoulder press. The rule took those 45 sets from 48.9 to 57.8 % exact against their labels
+(6 right now, 2 one short, where the lifter sat up in the same rise as the last press), and changed no ebbelaar
+count.
+
 Causal, explicit state, any block size.
 """
 
@@ -77,6 +86,7 @@ class WristConfig:
     # rise counts once the wrist has come down again by ``descent_fraction`` of it (see the module docstring).
     confirm_by_descent: bool = False
     descent_fraction: float = 0.35
+    max_turn_deg: float = 90.0  # a rise that turns the wrist further is a change of posture (module docstring)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +102,8 @@ class Lobe:
 @dataclass(slots=True)
 class WristState:
     zi: np.ndarray | None = None
-    # Until the band-pass starts: the samples waiting (times, vertical specific force [g], when each was known).
-    waiting: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+    # Until the band-pass starts: the samples waiting (times, vertical specific force [g], when each was known, up).
+    waiting: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
     level_g: float | None = None  # the level the band-pass started on: the sensor's own 1 g
     velocity: float = 0.0
     in_lobe: bool = False
@@ -109,10 +119,13 @@ class WristState:
     pending: Lobe | None = None  # with confirm_by_descent: a rise waiting for the wrist to come down ...
     descent_m: float = 0.0  # ... and how far it has come down since
     last_t: float | None = None  # the last sample through the band-pass
+    lobe_up: np.ndarray | None = None  # "up" in the sensor frame where the rise began ...
+    last_up: np.ndarray | None = None  # ... and at the last sample through the band-pass
 
 
 class WristRepCounter:
-    """Feed uniform vertical specific force [g]; get ``RepEvent`` (velocity estimated) at the end of each lobe."""
+    """Feed uniform vertical specific force [g] and "up" in the sensor frame [n, 3]; get ``RepEvent`` (velocity
+    estimated) at the end of each lobe."""
 
     def __init__(self, config: WristConfig) -> None:
         self.config = config
@@ -147,7 +160,7 @@ class WristRepCounter:
         )
         return events
 
-    def feed(self, t_s: np.ndarray, s_g: np.ndarray, enabled_at_s: np.ndarray) -> list[RepEvent]:
+    def feed(self, t_s: np.ndarray, s_g: np.ndarray, enabled_at_s: np.ndarray, up: np.ndarray) -> list[RepEvent]:
         cfg, st = self.config, self.state
         events: list[RepEvent] = []
         if len(t_s) == 0:
@@ -157,7 +170,7 @@ class WristRepCounter:
         if st.zi is None and st.level_g is not None:  # after a gap: the sensor's 1 g is known already
             st.zi = scipy.signal.sosfilt_zi(self.sos) * st.level_g * STANDARD_GRAVITY_M_S2
         if st.zi is None:
-            st.waiting.append((np.asarray(t_s), np.asarray(s_g), np.asarray(enabled_at_s)))
+            st.waiting.append((np.asarray(t_s), np.asarray(s_g), np.asarray(enabled_at_s), np.asarray(up)))
             if float(t_s[-1]) - float(st.waiting[0][0][0]) < cfg.start_window_s:
                 return events
             return self._start(None)
@@ -165,17 +178,19 @@ class WristRepCounter:
         dt = 1.0 / cfg.rate_hz
         keep = math.exp(-2.0 * math.pi * cfg.band_lo_hz * dt)
         v = st.velocity
-        for t, a, seen in zip(t_s.tolist(), band.tolist(), enabled_at_s.tolist(), strict=True):
+        for i, (t, a, seen) in enumerate(zip(t_s.tolist(), band.tolist(), enabled_at_s.tolist(), strict=True)):
             v = v * keep + a * dt
             if v > 0.0:
                 if not st.in_lobe:
                     st.in_lobe, st.lobe_start_t, st.lobe_m, st.lobe_peak = True, t, 0.0, 0.0
+                    st.lobe_up = up[i]
                     st.pending = None  # it rose again before it came down: that was no rep
                 st.lobe_m += v * dt
                 st.lobe_peak = max(st.lobe_peak, v)
                 continue
             if st.in_lobe:
                 st.in_lobe = False
+                st.last_up = up[i]
                 self._end_lobe(t, seen, events)
             if st.pending is not None:
                 st.descent_m -= v * dt
@@ -184,6 +199,7 @@ class WristRepCounter:
                     st.pending = None
         st.velocity = v
         st.last_t = float(t_s[-1])
+        st.last_up = up[-1]
         return events
 
     def flush(self, last_seen_s: float) -> list[RepEvent]:
@@ -196,7 +212,7 @@ class WristRepCounter:
         after the first (all of them if the input ended, at ``ended_at_s``, before that), and run the waiting
         samples through it. Those up to that one are known when it is, at the earliest."""
         st, window = self.state, self.config.start_window_s
-        t_s, s_g, seen = (np.concatenate(part) for part in zip(*st.waiting, strict=True))
+        t_s, s_g, seen, up = (np.concatenate(part) for part in zip(*st.waiting, strict=True))
         st.waiting = []
         last = int(np.searchsorted(t_s, t_s[0] + window)) if ended_at_s is None else len(t_s) - 1
         now = float(seen[last]) if ended_at_s is None else ended_at_s
@@ -204,11 +220,13 @@ class WristRepCounter:
         st.zi = scipy.signal.sosfilt_zi(self.sos) * st.level_g * STANDARD_GRAVITY_M_S2
         seen = seen.copy()
         seen[: last + 1] = np.maximum(seen[: last + 1], now)
-        return self.feed(t_s, s_g, seen)
+        return self.feed(t_s, s_g, seen, up)
 
     def _end_lobe(self, t_end: float, seen: float, events: list[RepEvent]) -> None:
         cfg, st = self.config, self.state
         lobe = st.lobe_m
+        if self._turn_deg() > cfg.max_turn_deg:
+            return  # a change of posture: no rep, and no reference for the next
         recent = st.lobes[-cfg.reference_lobes :]
         threshold = max(cfg.min_lobe_m, cfg.lobe_fraction * statistics.median(recent)) if recent else cfg.min_lobe_m
         if lobe >= cfg.min_lobe_m:
@@ -223,6 +241,17 @@ class WristRepCounter:
             st.pending, st.descent_m = rise, 0.0
         else:
             events.append(self._rep(rise, seen))
+
+    def _turn_deg(self) -> float:
+        """How far "up" in the sensor frame turned from the start of the rise to its end (0 if either is unknown:
+        a sensor that read nothing yet)."""
+        st = self.state
+        if st.lobe_up is None or st.last_up is None:
+            return 0.0
+        norms = float(np.linalg.norm(st.lobe_up) * np.linalg.norm(st.last_up))
+        if norms == 0.0:
+            return 0.0
+        return math.degrees(math.acos(max(-1.0, min(1.0, float(st.lobe_up @ st.last_up) / norms))))
 
     def _rep(self, rise: Lobe, seen: float) -> RepEvent:
         cfg, st = self.config, self.state

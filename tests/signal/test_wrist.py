@@ -15,6 +15,7 @@ from repsense.events import Exercise, GapEvent, Placement, RepEvent, RepFlag, Un
 from repsense.firmware_bridge.simulator import random_config, simulate_set
 from repsense.samples import SampleBlock
 from repsense.signal.pipeline import BARBELL_LIFTS, PipelineConfig, RepPipeline
+from repsense.signal.wrist import WristConfig, WristRepCounter
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,6 +54,35 @@ def test_wrist_path_counts_clean_sets_and_marks_velocity_estimated(exercise, has
     assert len(reps) == len(sim.truth.reps)
     assert all(RepFlag.VELOCITY_ESTIMATED in r.flags for r in reps)
     assert all(r.t_start_s < r.t_end_s <= r.detected_at_s for r in reps)
+
+
+def turned_mid_rise(turn_at_s: float, turn_deg: float, reps: int = 6, period_s: float = 3.0, rate_hz: float = 50.0):
+    """A wrist that rises and falls 0.4 m every ``period_s`` after 4 s still, with "up" in its frame turning by
+    ``turn_deg`` at ``turn_at_s`` and staying so: times, vertical specific force [g] and up."""
+    t = np.arange(0.0, 4.0 + reps * period_s + 4.0, 1.0 / rate_hz)
+    moving = (t > 4.0) & (t < 4.0 + reps * period_s)
+    omega = 2.0 * np.pi / period_s
+    s_g = 1.0 + moving * 0.2 * omega**2 * np.cos(omega * (t - 4.0)) / 9.80665  # height 0.2 (1 - cos)
+    angle = np.radians(turn_deg) * (t >= turn_at_s)
+    return t, s_g, np.column_stack([np.sin(angle), np.zeros_like(t), np.cos(angle)])
+
+
+@pytest.mark.parametrize("rep", [1, 3, 5])
+def test_a_rise_that_turns_the_wrist_over_is_a_change_of_posture_not_a_rep(rep):
+    """Lying back on a bench, or sitting up after the set, raises the dumbbells as a press does and turns the wrist
+    through 90 degrees or more; a rep leaves it as it was (ebbelaar's barbell reps: 29 degrees at most). The rise
+    the wrist turned over in is left out, and only that one."""
+    turn_at = 4.0 + (rep + 0.25) * 3.0  # halfway up rep ``rep`` (from 0)
+
+    def rises(turn_deg: float) -> list[tuple[float, float]]:
+        t, s_g, up = turned_mid_rise(turn_at, turn_deg)
+        counter = WristRepCounter(WristConfig(rate_hz=50.0))
+        return [(r.t_start_s, r.t_end_s) for r in counter.feed(t, s_g, t, up) + counter.flush(float(t[-1]))]
+
+    upright = rises(0.0)
+    assert sum(start < turn_at < end for start, end in upright) == 1
+    assert rises(60.0) == upright
+    assert rises(110.0) == [(start, end) for start, end in upright if not start < turn_at < end]
 
 
 def put_down_set(exercise: Exercise, seed: int):
@@ -192,12 +222,12 @@ def test_real_pebble_gym_sets_do_not_regress():
     sets = list(realdata.muvr_sets(root))
     errors = np.array([len(wrist_reps(Exercise(s.exercise), s.samples)) - s.true_reps for s in sets])
     assert len(errors) == 284
-    assert np.mean(errors == 0) >= 0.33
-    assert np.mean(np.abs(errors) <= 1) >= 0.64
+    assert np.mean(errors == 0) >= 0.35
+    assert np.mean(np.abs(errors) <= 1) >= 0.65
     whole = np.array([s.metadata["spliced"] == "no" for s in sets])
     assert whole.sum() == 240
-    assert np.mean(errors[whole] == 0) >= 0.39
-    assert np.mean(np.abs(errors[whole]) <= 1) >= 0.76
+    assert np.mean(errors[whole] == 0) >= 0.42
+    assert np.mean(np.abs(errors[whole]) <= 1) >= 0.77
 
 
 def test_muvr_lifts_are_named_as_a_lifter_would_pick_them_from_the_list():
