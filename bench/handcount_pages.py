@@ -9,7 +9,8 @@ afterwards, not for the person counting.
 The counts in ``bench/handcount.csv`` came from these pages: ebbelaar's 57 sets (seed 7, 6 a page) and 60 of muvr's
 240 whole files (seed 11), counted twice, by two helpers each told to open nothing but the pages (and so neither
 saw the other's counts). Batch 2 is the next 60 of muvr's shuffle (``--skip 60``, ids M61-M120), counted later by
-two more helpers in the same way. Run by hand:
+two more helpers in the same way. The third counts are of the sets where two differed (``--disputed``, same ids),
+by one more helper who saw neither count. Run by hand:
 ``python bench/handcount_pages.py ebbelaar --out /tmp/pages``. The data lives outside the repo (see
 ``bench/realdata.py``); the pages stay outside it too.
 """
@@ -17,6 +18,7 @@ two more helpers in the same way. Run by hand:
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import random
 from pathlib import Path
@@ -26,6 +28,7 @@ import numpy as np
 import scipy.signal
 
 # realdata.py sits beside this script, which Python puts first on sys.path.
+from bench_realdata import HAND_COUNTS
 from realdata import EBBELAAR, MUVR, MUVR_RATE_HZ, RealSet, ebbelaar_sets, muvr_sets, realdata_root
 
 matplotlib.use("Agg")
@@ -61,6 +64,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, help="shuffle seed (ebbelaar 7, muvr 11 made bench/handcount.csv)")
     ap.add_argument("--sets", type=int, help="how many sets (muvr: 60 of the whole files)")
     ap.add_argument("--skip", type=int, default=0, help="start this far into the shuffle, for a further batch")
+    ap.add_argument(
+        "--disputed", action="store_true", help="only the sets whose two counts in handcount.csv differ (same ids)"
+    )
     args = ap.parse_args()
     if args.dataset == "ebbelaar":
         sets, prefix, seed = list(ebbelaar_sets(realdata_root())), "S", 7 if args.seed is None else args.seed
@@ -72,13 +78,18 @@ def main() -> None:
         sets = sets[args.skip : args.skip + (args.sets or 60)]
     else:
         sets = sets[args.skip :]
+    ids = [(f"{prefix}{args.skip + k:02d}", real) for k, real in enumerate(sets, start=1)]
+    if args.disputed:
+        with HAND_COUNTS.open(newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        disputed = {f"{r['dataset']}/{r['set']}" for r in rows if r["visible_reps_1"] != r["visible_reps_2"]}
+        ids = [(sid, real) for sid, real in ids if real.name in disputed]
     args.out.mkdir(parents=True, exist_ok=True)
     key = {}
-    for first in range(0, len(sets), PER_PAGE):
-        page = sets[first : first + PER_PAGE]
+    for first in range(0, len(ids), PER_PAGE):
+        page = ids[first : first + PER_PAGE]
         fig, axes = plt.subplots(len(page), 1, figsize=(18, 3.0 * len(page)), squeeze=False)
-        for k, (ax, real) in enumerate(zip(axes[:, 0], page, strict=True), start=args.skip + first + 1):
-            sid = f"{prefix}{k:02d}"
+        for ax, (sid, real) in zip(axes[:, 0], page, strict=True):
             key[sid] = real.name
             panel(ax, real, f"{sid}  exercise: {real.metadata.get('raw_exercise', real.exercise)}")
         fig.tight_layout()
@@ -86,7 +97,7 @@ def main() -> None:
         plt.close(fig)
     (args.out / "key.json").write_text(json.dumps(key, indent=1), encoding="utf-8")
     name = EBBELAAR if args.dataset == "ebbelaar" else MUVR
-    print(f"{len(sets)} {name} sets on {-(-len(sets) // PER_PAGE)} pages in {args.out}")
+    print(f"{len(ids)} {name} sets on {-(-len(ids) // PER_PAGE)} pages in {args.out}")
 
 
 if __name__ == "__main__":
