@@ -183,14 +183,14 @@ class WristRepCounter:
             if v > 0.0:
                 if not st.in_lobe:
                     st.in_lobe, st.lobe_start_t, st.lobe_m, st.lobe_peak = True, t, 0.0, 0.0
-                    st.lobe_up = up[i]
+                    st.lobe_up = np.array(up[i])
                     st.pending = None  # it rose again before it came down: that was no rep
                 st.lobe_m += v * dt
                 st.lobe_peak = max(st.lobe_peak, v)
                 continue
             if st.in_lobe:
                 st.in_lobe = False
-                st.last_up = up[i]
+                st.last_up = np.array(up[i])
                 self._end_lobe(t, seen, events)
             if st.pending is not None:
                 st.descent_m -= v * dt
@@ -199,7 +199,7 @@ class WristRepCounter:
                     st.pending = None
         st.velocity = v
         st.last_t = float(t_s[-1])
-        st.last_up = up[-1]
+        st.last_up = np.array(up[-1])
         return events
 
     def flush(self, last_seen_s: float) -> list[RepEvent]:
